@@ -1,0 +1,180 @@
+// Package store defines what the collector keeps and the interface every
+// storage engine implements (SQLite by default, see store/sqlite). Records
+// here are storage shapes; scoring and reporting have their own types.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/probity-edu/probity/internal/point"
+)
+
+// Sentinel errors, checked with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrExists   = errors.New("store: already exists")
+	// ErrTokenInvalid covers unknown, used and expired enrolment tokens alike,
+	// so a caller cannot probe which tokens exist.
+	ErrTokenInvalid = errors.New("store: enrolment token invalid, used or expired")
+)
+
+// Phases a site (school) can be in; thresholds such as broadband speed depend on it.
+var Phases = []string{"primary", "secondary", "all-through", "special", "fe"}
+
+// Trust owns sites. A single school is a trust of one.
+type Trust struct {
+	ID      int64
+	Name    string
+	Created time.Time
+}
+
+// Site is one school.
+type Site struct {
+	ID      string // short slug, unique, used in URLs and as the site tag
+	TrustID int64
+	Name    string
+	URN     string // DfE unique reference number, optional
+	Phase   string // one of Phases
+	Created time.Time
+}
+
+// Agent is one enrolled probity-agent.
+type Agent struct {
+	ID       string
+	SiteID   string
+	Hostname string
+	Version  string
+	Created  time.Time
+	LastSeen time.Time // zero until the first write
+	Revoked  bool
+}
+
+// Batch is one accepted write: every point already carries the site and
+// agent tags set from the credential.
+type Batch struct {
+	ID     string
+	Agent  Agent
+	Points []point.Point
+}
+
+// PointQuery selects raw points of one site and measurement in [From, To).
+// Tags, when set, must all match.
+type PointQuery struct {
+	Site        string
+	Measurement string
+	Tags        map[string]string
+	From, To    time.Time
+}
+
+// Bucket is an hourly aggregate of one numeric field of one series.
+type Bucket struct {
+	Site        string
+	Measurement string
+	Series      string // point.SeriesKey of the series, without site and agent
+	Field       string
+	Start       time.Time // hour start, UTC
+	Count       int64
+	Min, Max    float64
+	Sum         float64
+}
+
+// Mean of the bucket's samples.
+func (b Bucket) Mean() float64 {
+	if b.Count == 0 {
+		return 0
+	}
+	return b.Sum / float64(b.Count)
+}
+
+// RollupQuery selects buckets; empty Measurement or Field means all.
+type RollupQuery struct {
+	Site        string
+	Measurement string
+	Field       string
+	From, To    time.Time
+}
+
+// Verdict is the stored result of evaluating one requirement for one site.
+type Verdict struct {
+	Site        string
+	ReqID       string
+	State       string // met, partly_met, not_met, not_enough_data, attested, attestation_expired, not_applicable
+	Summary     string // one plain-English sentence
+	Evidence    []byte // JSON, shaped by the scoring engine
+	Catalogue   string // catalogue version used
+	EvaluatedAt time.Time
+}
+
+// Attestation is a named person's evidence for a requirement no probe can measure.
+type Attestation struct {
+	ID      int64
+	Site    string
+	ReqID   string
+	By      string
+	Note    string
+	Link    string
+	At      time.Time
+	Expires time.Time
+}
+
+// Stats are counters for /metrics.
+type Stats struct {
+	Points  int64
+	Batches int64
+	Sites   int64
+	Agents  int64
+}
+
+// Store is everything the collector persists.
+type Store interface {
+	// Identity.
+	CreateTrust(ctx context.Context, name string) (Trust, error)
+	Trusts(ctx context.Context) ([]Trust, error)
+	TrustByName(ctx context.Context, name string) (Trust, error)
+	CreateSite(ctx context.Context, s Site) (Site, error)
+	Sites(ctx context.Context) ([]Site, error)
+	Site(ctx context.Context, id string) (Site, error) // by id or by URN
+
+	// Enrolment. Tokens and credentials are stored as hashes only; the
+	// caller hashes (see HashSecret).
+	CreateEnrolToken(ctx context.Context, siteID, tokenHash string, expires time.Time) error
+	// ConsumeEnrolToken atomically marks the token used and creates the agent
+	// with credHash as its credential. Unknown, used or expired: ErrTokenInvalid.
+	ConsumeEnrolToken(ctx context.Context, tokenHash string, a Agent, credHash string, now time.Time) (Agent, error)
+	AgentByCredential(ctx context.Context, credHash string) (Agent, error)
+	Agents(ctx context.Context, siteID string) ([]Agent, error)
+	RevokeAgent(ctx context.Context, id string) error
+
+	// Ingest. WriteBatch stores a batch id and its points in one transaction;
+	// a batch id seen before returns dup=true and writes nothing. It also
+	// sets the agent's LastSeen and Version.
+	WriteBatch(ctx context.Context, b Batch, now time.Time) (dup bool, err error)
+	Points(ctx context.Context, q PointQuery) ([]point.Point, error)
+
+	// Rollups and retention.
+	Rollup(ctx context.Context, from, to time.Time) error // (re)builds the hours touching [from, to)
+	Rollups(ctx context.Context, q RollupQuery) ([]Bucket, error)
+	Prune(ctx context.Context, before time.Time) (int64, error) // raw points and batch ids older than before
+
+	// Verdicts: SaveVerdicts replaces the site's current verdicts and keeps
+	// history; Verdicts returns the current ones ordered by requirement id.
+	SaveVerdicts(ctx context.Context, site string, vs []Verdict) error
+	Verdicts(ctx context.Context, site string) ([]Verdict, error)
+
+	AddAttestation(ctx context.Context, a Attestation) (Attestation, error)
+	Attestations(ctx context.Context, site string) ([]Attestation, error)
+
+	Stats(ctx context.Context) (Stats, error)
+	Close() error
+}
+
+// HashSecret is how tokens and credentials are stored: SHA-256, hex. They are
+// random 256-bit values, so a slow password hash would add nothing.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,121 @@
+package point
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+)
+
+// Encode appends pts to buf as line protocol with nanosecond timestamps.
+func Encode(buf []byte, pts []Point) ([]byte, error) {
+	var enc lineprotocol.Encoder
+	enc.SetBuffer(buf)
+	enc.SetPrecision(lineprotocol.Nanosecond)
+	for i, p := range pts {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("point %d: %w", i, err)
+		}
+		enc.StartLine(p.Measurement)
+		for _, k := range SortedKeys(p.Tags) {
+			if p.Tags[k] == "" {
+				continue // line protocol has no empty tag values; absent means empty
+			}
+			enc.AddTag(k, p.Tags[k])
+		}
+		for _, k := range SortedKeys(p.Fields) {
+			v, ok := lineprotocol.NewValue(normalise(p.Fields[k]))
+			if !ok {
+				return nil, fmt.Errorf("point %d: %w: field %s", i, ErrInvalid, k)
+			}
+			enc.AddField(k, v)
+		}
+		enc.EndLine(p.Time)
+		if err := enc.Err(); err != nil {
+			return nil, fmt.Errorf("point %d (%s): %w", i, p.Measurement, err)
+		}
+	}
+	return enc.Bytes(), nil
+}
+
+func normalise(v any) any {
+	if i, ok := v.(int); ok {
+		return int64(i)
+	}
+	return v
+}
+
+// DecodeError says which line of a body could not be decoded and why.
+type DecodeError struct {
+	Line int
+	Err  error
+}
+
+func (e *DecodeError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Decode parses a line protocol body. Lines without a timestamp get now.
+// The first bad line stops decoding: a batch is accepted whole or not at all.
+func Decode(body []byte, prec lineprotocol.Precision, now time.Time) ([]Point, error) {
+	dec := lineprotocol.NewDecoderWithBytes(body)
+	var pts []Point
+	line := 0
+	for dec.Next() {
+		line++
+		p, err := decodeLine(dec, prec, now)
+		if err != nil {
+			var de *lineprotocol.DecodeError
+			if errors.As(err, &de) {
+				return nil, &DecodeError{Line: int(de.Line), Err: de.Err}
+			}
+			return nil, &DecodeError{Line: line, Err: err}
+		}
+		pts = append(pts, p)
+	}
+	if err := dec.Err(); err != nil {
+		var de *lineprotocol.DecodeError
+		if errors.As(err, &de) {
+			return nil, &DecodeError{Line: int(de.Line), Err: de.Err}
+		}
+		return nil, err
+	}
+	return pts, nil
+}
+
+func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, now time.Time) (Point, error) {
+	m, err := dec.Measurement()
+	if err != nil {
+		return Point{}, err
+	}
+	p := Point{Measurement: string(m), Tags: map[string]string{}, Fields: map[string]any{}}
+	for {
+		k, v, err := dec.NextTag()
+		if err != nil {
+			return Point{}, err
+		}
+		if k == nil {
+			break
+		}
+		p.Tags[string(k)] = string(v)
+	}
+	for {
+		k, v, err := dec.NextField()
+		if err != nil {
+			return Point{}, err
+		}
+		if k == nil {
+			break
+		}
+		p.Fields[string(k)] = v.Interface()
+	}
+	t, err := dec.Time(prec, now)
+	if err != nil {
+		return Point{}, err
+	}
+	p.Time = t
+	if err := p.Validate(); err != nil {
+		return Point{}, err
+	}
+	return p, nil
+}
