@@ -28,6 +28,13 @@ type Validator interface {
 	Validate() error
 }
 
+// Finisher is implemented by configuration roots that need the parsed
+// document after the strict decode, for example to give elements of a list
+// their defaults (yaml.v3 decodes list elements from zero values).
+type Finisher interface {
+	FinishYAML(root *yaml.Node) error
+}
+
 // Error is one configuration problem with its place.
 type Error struct {
 	File string
@@ -75,6 +82,11 @@ func Load(path string, dst Validator, o Options) error {
 		root, err = decodeStrict(path, data, dst)
 		if err != nil {
 			return err
+		}
+		if f, ok := dst.(Finisher); ok {
+			if err := f.FinishYAML(root); err != nil {
+				return locate(path, root, err)
+			}
 		}
 	}
 	if err := overlay(dst, o); err != nil {

@@ -98,3 +98,46 @@ func parent(p string) string {
 	}
 	return p[:i]
 }
+
+// NodeAt returns the value node at a key path such as probes[1].ping, or nil.
+func NodeAt(root *yaml.Node, path string) *yaml.Node {
+	n := root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, part := range splitPath(path) {
+		if n == nil {
+			return nil
+		}
+		if i, err := strconv.Atoi(part); err == nil && n.Kind == yaml.SequenceNode {
+			if i < 0 || i >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[i]
+			continue
+		}
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == part {
+				next = n.Content[j+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+// splitPath turns probes[1].ping into [probes 1 ping].
+func splitPath(p string) []string {
+	p = strings.NewReplacer("[", ".", "]", "").Replace(p)
+	var out []string
+	for _, s := range strings.Split(p, ".") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

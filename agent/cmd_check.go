@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/probity-edu/probity/agent/schedule"
+	"github.com/probity-edu/probity/internal/logging"
+	"github.com/probity-edu/probity/internal/point"
+)
+
+// keyFigures are the fields `check` shows for each measurement, in order.
+var keyFigures = map[string][]string{
+	"ping": {"loss_pct", "rtt_avg_ms", "rtt_p95_ms", "jitter_ms", "icmp_mode"},
+	"dns":  {"rcode", "duration_ms", "answer"},
+	"http": {"status", "total_ms", "ttfb_ms", "cert_days_left", "error"},
+	"host": {"cpu_pct", "mem_pct", "disk_pct", "load1", "temp_c", "nic_mbps"},
+}
+
+// targetTags name what was measured, per measurement.
+var targetTags = map[string][]string{
+	"ping": {"target"},
+	"dns":  {"qname", "qtype", "resolver"},
+	"http": {"target"},
+	"host": {"host", "path"},
+}
+
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommon("check")
+	if done, err := c.load(args, stdout); done || err != nil {
+		return err
+	}
+	cfg := c.config
+	if len(cfg.Probes) == 0 {
+		return fmt.Errorf("no probes configured in %s", *c.path)
+	}
+	log := logging.New(cfg.Log, stderr)
+	jobs, err := buildJobs(cfg, log)
+	if err != nil {
+		return err
+	}
+	sched, err := schedule.New(jobs, nil, schedule.Options{Concurrency: cfg.Schedule.Concurrency, Log: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Running %d probes once...\n\n", len(jobs))
+	results := sched.RunOnce(ctx)
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROBE\tKIND\tTARGET\tRESULT\tKEY FIGURES")
+	failedProbes, failedTargets, targets := 0, 0, 0
+	for _, r := range results {
+		if r.Err != nil || len(r.Points) == 0 {
+			failedProbes++
+			reason := "returned no data"
+			if r.Err != nil {
+				reason = r.Err.Error()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t-\tCOULD NOT MEASURE\t%s\n", r.Job.Name, r.Job.Kind, reason)
+			continue
+		}
+		for _, p := range r.Points {
+			targets++
+			res := resultOf(p)
+			if res != "ok" {
+				failedTargets++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Job.Name, r.Job.Kind, targetOf(p), res, figures(p))
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\n%d probes, %d targets measured, %d targets failing, %d probes could not measure.\n",
+		len(results), targets, failedTargets, failedProbes)
+	if failedProbes > 0 {
+		return exitError(1)
+	}
+	return nil
+}
+
+func resultOf(p point.Point) string {
+	if r, ok := p.Fields["result"].(string); ok && r != "" {
+		return r
+	}
+	if ok, isBool := p.Fields["ok"].(bool); isBool && !ok {
+		return "failed"
+	}
+	return "ok"
+}
+
+func targetOf(p point.Point) string {
+	var parts []string
+	for _, t := range targetTags[p.Measurement] {
+		if v := p.Tags[t]; v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	if p.Measurement == "dns" && len(parts) == 3 {
+		return fmt.Sprintf("%s %s @%s", parts[0], parts[1], parts[2])
+	}
+	return strings.Join(parts, " ")
+}
+
+func figures(p point.Point) string {
+	var out []string
+	for _, f := range keyFigures[p.Measurement] {
+		v, ok := p.Fields[f]
+		if !ok {
+			continue
+		}
+		switch x := v.(type) {
+		case float64:
+			out = append(out, fmt.Sprintf("%s=%.4g", f, x))
+		case string:
+			if x == "" {
+				continue
+			}
+			if len(x) > 60 {
+				x = x[:57] + "..."
+			}
+			out = append(out, fmt.Sprintf("%s=%s", f, x))
+		default:
+			out = append(out, fmt.Sprintf("%s=%v", f, x))
+		}
+	}
+	return strings.Join(out, " ")
+}
+

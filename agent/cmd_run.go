@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/probity-edu/probity/agent/enrol"
+	"github.com/probity-edu/probity/agent/probe"
+	"github.com/probity-edu/probity/agent/schedule"
+	"github.com/probity-edu/probity/agent/settings"
+	"github.com/probity-edu/probity/agent/ship"
+	"github.com/probity-edu/probity/agent/spool"
+	"github.com/probity-edu/probity/internal/logging"
+	"github.com/probity-edu/probity/internal/point"
+	"github.com/probity-edu/probity/internal/version"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommon("run")
+	if done, err := c.load(args, stdout); done || err != nil {
+		return err
+	}
+	cfg := c.config
+	log := logging.New(cfg.Log, stderr).With("agent", hostname())
+	cred, err := enrol.Load(cfg.CredentialPath())
+	if err != nil {
+		return err
+	}
+	url := cred.CollectorURL
+	if cfg.Collector.URL != "" {
+		url = cfg.Collector.URL
+	}
+	client, err := httpClient(cfg.Collector)
+	if err != nil {
+		return err
+	}
+	q, err := spool.Open(cfg.SpoolDir(), spool.Options{MaxBytes: int64(cfg.Spool.MaxBytes), MaxAge: cfg.Spool.MaxAge, Log: log.With("component", "spool")})
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	sh, err := ship.New(ship.Options{URL: url, Token: cred.Secret, Queue: q, Client: client, Version: version.Version,
+		MinBackoff: cfg.Ship.MinBackoff, MaxBackoff: cfg.Ship.MaxBackoff, Idle: cfg.Ship.BatchEvery, Log: log.With("component", "ship")})
+	if err != nil {
+		return err
+	}
+	jobs, err := buildJobs(cfg, log)
+	if err != nil {
+		return err
+	}
+	var sched *schedule.Scheduler
+	put := func(pts []point.Point) {
+		if len(pts) == 0 {
+			return
+		}
+		if _, err := q.Put(pts); err != nil {
+			log.Error("spooling results", "points", len(pts), "err", err)
+			return
+		}
+		sh.Wake()
+	}
+	sched, err = schedule.New(jobs, func(_ schedule.Job, pts []point.Point) { put(pts) },
+		schedule.Options{Concurrency: cfg.Schedule.Concurrency, Log: log.With("component", "schedule")})
+	if err != nil {
+		return err
+	}
+	log.Info("agent started", "version", version.Version, "site", cred.Site, "collector", url, "probes", len(jobs), "state_dir", cfg.StateDir)
+
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); _ = sched.Run(ctx) }()
+	go func() { defer wg.Done(); _ = sh.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(cfg.Schedule.StatsInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				put([]point.Point{selfPoint(now, q.Stats(), sh.Stats(), sched.Stats())})
+			}
+		}
+	}()
+	<-ctx.Done()
+	log.Info("agent stopping: finishing running probes")
+	wg.Wait()
+	// One last record of our own state, so the spool's counters are never lost.
+	put([]point.Point{selfPoint(time.Now(), q.Stats(), sh.Stats(), sched.Stats())})
+	log.Info("agent stopped", "queued_batches", q.Stats().Batches)
+	return nil
+}
+
+// selfPoint is the agent measurement: the agent's own health.
+func selfPoint(now time.Time, qs spool.Stats, ss ship.Stats, sc schedule.Stats) point.Point {
+	return point.New("agent", map[string]string{"version": version.Version}, map[string]any{
+		"queued_batches":  int64(qs.Batches),
+		"queued_bytes":    qs.Bytes,
+		"dropped_points":  qs.DroppedPoints + ss.RejectedPoints,
+		"ship_failures":   ss.Failures,
+		"probe_failures":  sc.ProbeFailures,
+		"shipped_batches": ss.Sent,
+	}, now)
+}
+
+func buildJobs(cfg settings.Agent, log *slog.Logger) ([]schedule.Job, error) {
+	jobs := make([]schedule.Job, 0, len(cfg.Probes))
+	for _, p := range cfg.Probes {
+		j, err := build(p, probe.Deps{Log: log})
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+func httpClient(c settings.Collector) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // only when the operator asks for it
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("collector.ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("collector.ca_file: no PEM certificates in %s", c.CAFile)
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	return &http.Client{Transport: tr, Timeout: c.Timeout}, nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}

@@ -1,0 +1,307 @@
+// Package api serves the collector's HTTP interface: enrolment and ingest for
+// agents, sites and verdicts as JSON, the report page, health and metrics.
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/probity-edu/probity/collector/ingest"
+	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/point"
+	"github.com/probity-edu/probity/internal/wire"
+)
+
+// ReportRenderer writes a site's report page; the api does not know how
+// reports are built.
+type ReportRenderer interface {
+	RenderHTML(w http.ResponseWriter, r *http.Request, site store.Site) error
+}
+
+// Server holds what the handlers need.
+type Server struct {
+	Store   store.Store
+	Reports ReportRenderer
+	MaxBody int64
+	Log     *slog.Logger
+	Now     func() time.Time
+	// OnWrite, when set, is told about every stored batch (for sinks such
+	// as InfluxDB later); it must not block.
+	OnWrite func(pts []point.Point)
+
+	m *metrics
+}
+
+// Handler returns the routed handler.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.MaxBody <= 0 {
+		s.MaxBody = wire.DefaultMaxBody
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	s.m = newMetrics(s.Store)
+	mux := http.NewServeMux()
+	route := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, h))
+	}
+	route("POST "+wire.EnrolPath, s.enrol)
+	route("POST "+wire.WritePath, s.write)
+	route("GET "+wire.SitesPath, s.sites)
+	route("GET "+wire.SitesPath+"/{id}/verdicts", s.verdicts)
+	route("GET /sites/{id}/report", s.report)
+	route("GET "+wire.HealthPath, s.health)
+	route("GET /{$}", s.index)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
+
+func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h(sw, r)
+		s.m.duration.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// NewSecret returns 256 random bits as hex, for tokens and credentials.
+func NewSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("api: no randomness: %v", err))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
+	var req wire.EnrolRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil || req.Token == "" {
+		s.m.enrolments.WithLabelValues("bad_request").Inc()
+		writeJSON(w, http.StatusBadRequest, apiError{"body must be JSON with a token"})
+		return
+	}
+	cred := NewSecret()
+	a, err := s.Store.ConsumeEnrolToken(r.Context(), store.HashSecret(req.Token),
+		store.Agent{Hostname: req.Hostname, Version: req.Version}, store.HashSecret(cred), s.Now())
+	if errors.Is(err, store.ErrTokenInvalid) {
+		s.m.enrolments.WithLabelValues("invalid_token").Inc()
+		writeJSON(w, http.StatusUnauthorized, apiError{"enrolment token is unknown, already used or expired: ask for a new one with `probity-collector agent token --site S`"})
+		return
+	}
+	if err != nil {
+		s.Log.Error("enrolment failed", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"enrolment failed; see the collector log"})
+		return
+	}
+	site, err := s.Store.Site(r.Context(), a.SiteID)
+	if err != nil {
+		s.Log.Error("enrolment: site lookup", "site", a.SiteID, "err", err)
+	}
+	s.m.enrolments.WithLabelValues("ok").Inc()
+	s.Log.Info("agent enrolled", "agent", a.ID, "site", a.SiteID, "hostname", a.Hostname)
+	writeJSON(w, http.StatusOK, wire.EnrolResponse{AgentID: a.ID, Site: a.SiteID, SiteName: site.Name, Credential: cred})
+}
+
+// authAgent resolves the bearer credential to an agent, or answers 401.
+func (s *Server) authAgent(w http.ResponseWriter, r *http.Request) (store.Agent, bool) {
+	tok, err := wire.BearerToken(r)
+	if err != nil {
+		s.m.rejected.WithLabelValues("unauthorized").Inc()
+		writeJSON(w, http.StatusUnauthorized, wire.WriteResponse{Error: "missing Authorization: Bearer <agent credential>"})
+		return store.Agent{}, false
+	}
+	a, err := s.Store.AgentByCredential(r.Context(), store.HashSecret(tok))
+	if err != nil || a.Revoked {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.Log.Error("credential lookup", "err", err)
+		}
+		s.m.rejected.WithLabelValues("unauthorized").Inc()
+		writeJSON(w, http.StatusUnauthorized, wire.WriteResponse{Error: "unknown or revoked agent credential: enrol the agent again"})
+		return store.Agent{}, false
+	}
+	return a, true
+}
+
+func (s *Server) write(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.authAgent(w, r)
+	if !ok {
+		return
+	}
+	batch := r.Header.Get(wire.HeaderBatchID)
+	if !wire.ValidBatchID(batch) {
+		s.m.rejected.WithLabelValues("bad_batch_id").Inc()
+		writeJSON(w, http.StatusBadRequest, wire.WriteResponse{Error: fmt.Sprintf("header %s must be 8 to 64 characters of [0-9A-Za-z_-]", wire.HeaderBatchID)})
+		return
+	}
+	if v := r.Header.Get(wire.HeaderAgentVersion); v != "" {
+		a.Version = v
+	}
+	prec, err := ingest.Precision(r.URL.Query().Get("precision"))
+	if err != nil {
+		s.m.rejected.WithLabelValues("bad_body").Inc()
+		writeJSON(w, http.StatusBadRequest, wire.WriteResponse{Batch: batch, Error: err.Error()})
+		return
+	}
+	body, err := ingest.ReadBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.Header.Get("Content-Encoding"), s.MaxBody)
+	if errors.Is(err, ingest.ErrTooLarge) {
+		s.m.rejected.WithLabelValues("too_large").Inc()
+		writeJSON(w, http.StatusRequestEntityTooLarge, wire.WriteResponse{Batch: batch, Error: fmt.Sprintf("body over %d bytes: split the batch", s.MaxBody)})
+		return
+	}
+	if err != nil {
+		s.m.rejected.WithLabelValues("bad_body").Inc()
+		writeJSON(w, http.StatusBadRequest, wire.WriteResponse{Batch: batch, Error: err.Error()})
+		return
+	}
+	now := s.Now()
+	pts, err := ingest.Decode(body, prec, a, now)
+	if err != nil {
+		resp := wire.WriteResponse{Batch: batch, Error: err.Error()}
+		var de *point.DecodeError
+		if errors.As(err, &de) {
+			resp.Line = de.Line
+			resp.Error = fmt.Sprintf("line %d: %v; nothing from this batch was stored", de.Line, de.Err)
+		}
+		s.m.rejected.WithLabelValues("bad_body").Inc()
+		s.m.batches.WithLabelValues("rejected").Inc()
+		s.Log.Warn("batch rejected", "agent", a.ID, "site", a.SiteID, "batch", batch, "err", resp.Error)
+		writeJSON(w, http.StatusBadRequest, resp)
+		return
+	}
+	dup, err := s.Store.WriteBatch(r.Context(), store.Batch{ID: batch, Agent: a, Points: pts}, now)
+	if err != nil {
+		s.Log.Error("storing batch", "agent", a.ID, "batch", batch, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, wire.WriteResponse{Batch: batch, Error: "store unavailable; retry later"})
+		return
+	}
+	if dup {
+		s.m.batches.WithLabelValues("duplicate").Inc()
+		writeJSON(w, http.StatusOK, wire.WriteResponse{Status: wire.StatusDuplicate, Batch: batch, Points: 0})
+		return
+	}
+	s.m.batches.WithLabelValues("stored").Inc()
+	s.m.points.Add(float64(len(pts)))
+	if s.OnWrite != nil {
+		s.OnWrite(pts)
+	}
+	writeJSON(w, http.StatusOK, wire.WriteResponse{Status: wire.StatusStored, Batch: batch, Points: len(pts)})
+}
+
+// SiteJSON is a site as the API shows it.
+type SiteJSON struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	URN     string    `json:"urn,omitempty"`
+	Phase   string    `json:"phase"`
+	TrustID int64     `json:"trust_id"`
+	Created time.Time `json:"created"`
+	Report  string    `json:"report"`
+}
+
+func (s *Server) sites(w http.ResponseWriter, r *http.Request) {
+	sites, err := s.Store.Sites(r.Context())
+	if err != nil {
+		s.Log.Error("listing sites", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"store unavailable"})
+		return
+	}
+	out := make([]SiteJSON, 0, len(sites))
+	for _, st := range sites {
+		out = append(out, SiteJSON{ID: st.ID, Name: st.Name, URN: st.URN, Phase: st.Phase, TrustID: st.TrustID, Created: st.Created, Report: "/sites/" + st.ID + "/report"})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// VerdictJSON is a stored verdict as the API shows it.
+type VerdictJSON struct {
+	ReqID       string          `json:"requirement"`
+	State       string          `json:"state"`
+	Summary     string          `json:"summary"`
+	Evidence    json.RawMessage `json:"evidence,omitempty"`
+	Catalogue   string          `json:"catalogue"`
+	EvaluatedAt time.Time       `json:"evaluated_at"`
+}
+
+func (s *Server) siteOr404(w http.ResponseWriter, r *http.Request) (store.Site, bool) {
+	site, err := s.Store.Site(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, apiError{fmt.Sprintf("no site %q", r.PathValue("id"))})
+		return site, false
+	}
+	if err != nil {
+		s.Log.Error("site lookup", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"store unavailable"})
+		return site, false
+	}
+	return site, true
+}
+
+func (s *Server) verdicts(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.siteOr404(w, r)
+	if !ok {
+		return
+	}
+	vs, err := s.Store.Verdicts(r.Context(), site.ID)
+	if err != nil {
+		s.Log.Error("verdicts", "site", site.ID, "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"store unavailable"})
+		return
+	}
+	out := make([]VerdictJSON, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, VerdictJSON{ReqID: v.ReqID, State: v.State, Summary: v.Summary, Evidence: json.RawMessage(v.Evidence), Catalogue: v.Catalogue, EvaluatedAt: v.EvaluatedAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	site, ok := s.siteOr404(w, r)
+	if !ok {
+		return
+	}
+	if err := s.Reports.RenderHTML(w, r, site); err != nil {
+		s.Log.Error("report", "site", site.ID, "err", err)
+		http.Error(w, "report failed; see the collector log", http.StatusInternalServerError)
+	}
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Store.Stats(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable", "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/probity-edu/probity/collector/api"
+	"github.com/probity-edu/probity/collector/standards"
+	"github.com/probity-edu/probity/collector/store"
+)
+
+func cmdTrustAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, st, err := setup(ctx, "trust add", args, stdout, stderr, nil)
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	name := strings.TrimSpace(strings.Join(c.flags.Args(), " "))
+	if name == "" {
+		return fmt.Errorf("usage: probity-collector trust add NAME")
+	}
+	t, err := st.CreateTrust(ctx, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Trust %q created (id %d).\n", t.Name, t.ID)
+	return nil
+}
+
+func cmdSiteAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var trust, name, urn, phase, id *string
+	c, st, err := setup(ctx, "site add", args, stdout, stderr, func(fs *pflag.FlagSet) {
+		trust = fs.String("trust", "", "trust name (required)")
+		name = fs.String("name", "", "school name (required)")
+		urn = fs.String("urn", "", "DfE unique reference number")
+		phase = fs.String("phase", "", "primary, secondary, all-through, special or fe (required)")
+		id = fs.String("id", "", "short id used in URLs (default: from the name)")
+	})
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	_ = c
+	if *trust == "" || *name == "" || *phase == "" {
+		return fmt.Errorf("--trust, --name and --phase are required")
+	}
+	t, err := st.TrustByName(ctx, *trust)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no trust named %q: create it first with `probity-collector trust add %q`", *trust, *trust)
+	}
+	if err != nil {
+		return err
+	}
+	s, err := st.CreateSite(ctx, store.Site{ID: *id, TrustID: t.ID, Name: *name, URN: *urn, Phase: *phase})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Site %q added to trust %q with id %s (phase %s).\nNext: `probity-collector agent token --site %s`\n", s.Name, t.Name, s.ID, s.Phase, s.ID)
+	return nil
+}
+
+func cmdSiteList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	_, st, err := setup(ctx, "site list", args, stdout, stderr, nil)
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	sites, err := st.Sites(ctx)
+	if err != nil {
+		return err
+	}
+	trusts, err := st.Trusts(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, t := range trusts {
+		names[t.ID] = t.Name
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tURN\tPHASE\tTRUST\tAGENTS")
+	for _, s := range sites {
+		agents, err := st.Agents(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, s.Name, dash(s.URN), s.Phase, names[s.TrustID], len(agents))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func cmdAgentToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var siteID *string
+	var ttl *time.Duration
+	c, st, err := setup(ctx, "agent token", args, stdout, stderr, func(fs *pflag.FlagSet) {
+		siteID = fs.String("site", "", "site id or URN (required)")
+		ttl = fs.Duration("ttl", 0, "how long the token stays valid (default enrolment.token_ttl)")
+	})
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	if *siteID == "" {
+		return fmt.Errorf("--site is required")
+	}
+	site, err := st.Site(ctx, *siteID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no site %q (see `probity-collector site list`)", *siteID)
+	}
+	if err != nil {
+		return err
+	}
+	life := c.config.Enrolment.TokenTTL
+	if *ttl > 0 {
+		life = *ttl
+	}
+	token := api.NewSecret()
+	expires := time.Now().Add(life)
+	if err := st.CreateEnrolToken(ctx, site.ID, store.HashSecret(token), expires); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, token)
+	fmt.Fprintf(stderr, "One-time token for site %s (%s), valid until %s. On the agent run:\n  probity-agent enrol --collector %s --token %s\n",
+		site.ID, site.Name, expires.Format(time.RFC3339), c.config.BaseURL(), token)
+	return nil
+}
+
+func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var siteID, req, by, note, link, at *string
+	_, st, err := setup(ctx, "attest", args, stdout, stderr, func(fs *pflag.FlagSet) {
+		siteID = fs.String("site", "", "site id or URN (required)")
+		req = fs.String("req", "", "requirement id, e.g. DL-1 (required)")
+		by = fs.String("by", "", "name and role of the person attesting (required)")
+		note = fs.String("note", "", "what the evidence is (required)")
+		link = fs.String("link", "", "where the evidence is kept")
+		at = fs.String("at", "", "date of the evidence, YYYY-MM-DD (default today)")
+	})
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	if *siteID == "" || *req == "" || *by == "" || *note == "" {
+		return fmt.Errorf("--site, --req, --by and --note are required")
+	}
+	site, err := st.Site(ctx, *siteID)
+	if err != nil {
+		return fmt.Errorf("site %q: %w", *siteID, err)
+	}
+	r, ok := standards.Default().Find(*req)
+	if !ok {
+		return fmt.Errorf("no requirement %q in catalogue %s", *req, standards.Default().Version)
+	}
+	if r.Evidence == standards.Measured {
+		return fmt.Errorf("%s is measured by probes and cannot be attested", r.ID)
+	}
+	when := time.Now().UTC()
+	if *at != "" {
+		if when, err = time.Parse("2006-01-02", *at); err != nil {
+			return fmt.Errorf("--at must be YYYY-MM-DD: %v", err)
+		}
+	}
+	a, err := st.AddAttestation(ctx, store.Attestation{Site: site.ID, ReqID: r.ID, By: *by, Note: *note, Link: *link, At: when, Expires: r.AttestationExpiry(when)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Attestation %d recorded for %s at %s by %s; it expires on %s.\n", a.ID, r.ID, site.ID, a.By, a.Expires.Format("2 January 2006"))
+	return nil
+}

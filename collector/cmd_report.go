@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/probity-edu/probity/collector/jobs"
+	"github.com/probity-edu/probity/collector/report"
+	"github.com/probity-edu/probity/collector/standards"
+	"github.com/probity-edu/probity/internal/logging"
+)
+
+func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var siteID *string
+	c, st, err := setup(ctx, "score", args, stdout, stderr, func(fs *pflag.FlagSet) {
+		siteID = fs.String("site", "", "score only this site (id or URN)")
+	})
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	runner := &jobs.Runner{Store: st, Catalogue: standards.Default(), Retention: c.config.Retention.Raw, Log: logging.New(c.config.Log, stderr)}
+	sites, err := st.Sites(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SITE\tREQUIREMENT\tVERDICT\tWHY")
+	found := false
+	for _, s := range sites {
+		if *siteID != "" && s.ID != *siteID && s.URN != *siteID {
+			continue
+		}
+		found = true
+		vs, err := runner.ScoreSite(ctx, s)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, v.ReqID, v.State.Label(), v.Summary)
+		}
+	}
+	if *siteID != "" && !found {
+		return fmt.Errorf("no site %q", *siteID)
+	}
+	return tw.Flush()
+}
+
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var siteID, format, out *string
+	_, st, err := setup(ctx, "report", args, stdout, stderr, func(fs *pflag.FlagSet) {
+		siteID = fs.String("site", "", "site id or URN (required)")
+		format = fs.String("format", "html", "html or json")
+		out = fs.String("out", "-", "output file; - for standard output")
+	})
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	if *siteID == "" {
+		return fmt.Errorf("--site is required")
+	}
+	rep, err := report.Build(ctx, st, standards.Default(), *siteID, time.Now())
+	if err != nil {
+		return err
+	}
+	w := stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	switch *format {
+	case "html":
+		err = rep.WriteHTML(w)
+	case "json":
+		err = rep.WriteJSON(w)
+	default:
+		return fmt.Errorf("--format must be html or json, not %q", *format)
+	}
+	if err != nil {
+		return err
+	}
+	if *out != "-" {
+		fmt.Fprintf(stderr, "Report for %s written to %s.\n", rep.Site.Name, *out)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package report
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/probity-edu/probity/collector/score"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
+	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+	"datePtr":  func(t *time.Time) string { return dateOrDash(t) },
+	"figure":   figure,
+	"standard": standardName,
+	"lower":    strings.ToLower,
+}).ParseFS(templates, "templates/report.html"))
+
+func dateOrDash(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 MST")
+}
+
+// figure writes one condition's evidence as a short line.
+func figure(c score.ConditionEvidence) string {
+	var b strings.Builder
+	b.WriteString(c.Name)
+	if c.Group != "" {
+		fmt.Fprintf(&b, " (%s)", c.Group)
+	}
+	b.WriteString(": ")
+	if c.Met == nil {
+		fmt.Fprintf(&b, "not enough data (%d samples)", c.Samples)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s %s%s over %d samples, threshold %s %s%s", c.Stat, trim(c.Value), c.Unit, c.Samples, c.Op, trim(c.Threshold), c.Unit)
+	if *c.Met {
+		b.WriteString(" ✓")
+	} else {
+		b.WriteString(" ✗")
+	}
+	return b.String()
+}
+
+func trim(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".") }
+
+var standardNames = map[string]string{
+	"broadband": "Broadband internet", "wireless": "Wireless network", "switching": "Network switching",
+	"cabling": "Network cabling", "cyber": "Cyber security", "filtering": "Filtering and monitoring",
+	"cloud": "Cloud solutions", "servers": "Servers and storage", "leadership": "Digital leadership and governance",
+	"devices": "Laptops, desktops and tablets", "accessibility": "Digital accessibility", "it-support": "IT support",
+}
+
+func standardName(s string) string {
+	if n, ok := standardNames[s]; ok {
+		return n
+	}
+	return s
+}
+
+// WriteHTML renders the printable report page.
+func (r *Report) WriteHTML(w io.Writer) error {
+	return page.Execute(w, r)
+}
+
+// WriteJSON writes the same content as JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}

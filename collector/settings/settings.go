@@ -1,0 +1,124 @@
+// Package settings is the schema of collector.yaml: typed sections with
+// their defaults and validation.
+package settings
+
+import (
+	"errors"
+	"net"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/probity-edu/probity/internal/config"
+	"github.com/probity-edu/probity/internal/config/cfgerr"
+	"github.com/probity-edu/probity/internal/logging"
+)
+
+// Collector is the whole of collector.yaml.
+type Collector struct {
+	Listen    string         `yaml:"listen"`
+	PublicURL string         `yaml:"public_url"`
+	DataDir   string         `yaml:"data_dir"`
+	Log       logging.Config `yaml:"log"`
+	Store     Store          `yaml:"store"`
+	Retention Retention      `yaml:"retention"`
+	Ingest    Ingest         `yaml:"ingest"`
+	Jobs      Jobs           `yaml:"jobs"`
+	Enrolment Enrolment      `yaml:"enrolment"`
+}
+
+// Store selects the storage engine.
+type Store struct {
+	Driver string `yaml:"driver"` // sqlite
+	Path   string `yaml:"path"`   // default data_dir/probity.db
+}
+
+// Retention says how long raw points are kept (rollups are kept for years).
+type Retention struct {
+	Raw time.Duration `yaml:"raw"`
+}
+
+// Ingest bounds what one write may carry.
+type Ingest struct {
+	MaxBody config.Bytes `yaml:"max_body"`
+}
+
+// Jobs are the collector's background work.
+type Jobs struct {
+	ScoreEvery  time.Duration `yaml:"score_every"`
+	RollupEvery time.Duration `yaml:"rollup_every"`
+	PruneEvery  time.Duration `yaml:"prune_every"`
+}
+
+// Enrolment tunes one-time agent tokens.
+type Enrolment struct {
+	TokenTTL time.Duration `yaml:"token_ttl"`
+}
+
+// Defaults returns a fresh default configuration.
+func Defaults() Collector {
+	return Collector{
+		Listen:    "127.0.0.1:8470",
+		DataDir:   "/var/lib/probity/collector",
+		Log:       logging.Defaults,
+		Store:     Store{Driver: "sqlite"},
+		Retention: Retention{Raw: 30 * 24 * time.Hour},
+		Ingest:    Ingest{MaxBody: 16 << 20},
+		Jobs:      Jobs{ScoreEvery: 5 * time.Minute, RollupEvery: 10 * time.Minute, PruneEvery: time.Hour},
+		Enrolment: Enrolment{TokenTTL: 7 * 24 * time.Hour},
+	}
+}
+
+// DBPath is the SQLite file.
+func (c Collector) DBPath() string {
+	if c.Store.Path != "" {
+		return c.Store.Path
+	}
+	return filepath.Join(c.DataDir, "probity.db")
+}
+
+// BaseURL is how people and agents reach this collector.
+func (c Collector) BaseURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://" + c.Listen
+}
+
+// Validate names the key that is wrong.
+func (c *Collector) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, cfgerr.Errorf("listen", "must be host:port, like 127.0.0.1:8470 (%v)", err))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, cfgerr.Errorf("public_url", "must be an http:// or https:// URL, not %q", c.PublicURL))
+		}
+	}
+	if c.DataDir == "" {
+		errs = append(errs, cfgerr.Errorf("data_dir", "required"))
+	}
+	errs = append(errs, cfgerr.Prefix("log", c.Log.Validate()))
+	if c.Store.Driver != "sqlite" {
+		errs = append(errs, cfgerr.Errorf("store.driver", "must be sqlite (postgres comes in a later release), not %q", c.Store.Driver))
+	}
+	if c.Retention.Raw < 24*time.Hour {
+		errs = append(errs, cfgerr.Errorf("retention.raw", "must be at least 24h"))
+	}
+	if c.Ingest.MaxBody < 64<<10 {
+		errs = append(errs, cfgerr.Errorf("ingest.max_body", "must be at least 64KiB"))
+	}
+	for _, j := range []struct {
+		key string
+		d   time.Duration
+	}{{"jobs.score_every", c.Jobs.ScoreEvery}, {"jobs.rollup_every", c.Jobs.RollupEvery}, {"jobs.prune_every", c.Jobs.PruneEvery}} {
+		if j.d < time.Second {
+			errs = append(errs, cfgerr.Errorf(j.key, "must be at least 1s"))
+		}
+	}
+	if c.Enrolment.TokenTTL < time.Minute {
+		errs = append(errs, cfgerr.Errorf("enrolment.token_ttl", "must be at least 1m"))
+	}
+	return errors.Join(errs...)
+}
