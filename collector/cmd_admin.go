@@ -160,11 +160,11 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("site %q: %w", *siteID, err)
 	}
-	r, ok := standards.Default().Find(*req)
+	r, ok := standards.Default().Requirement(*req)
 	if !ok {
 		return fmt.Errorf("no requirement %q in catalogue %s", *req, standards.Default().Version)
 	}
-	if r.Evidence == standards.Measured {
+	if r.Evidence == standards.EvidenceMeasured {
 		return fmt.Errorf("%s is measured by probes and cannot be attested", r.ID)
 	}
 	when := time.Now().UTC()

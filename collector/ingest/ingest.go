@@ -19,12 +19,6 @@ import (
 	"github.com/probity-edu/probity/internal/point"
 )
 
-// Tags the collector owns. A body that sets them has them overwritten.
-const (
-	TagSite  = "site"
-	TagAgent = "agent"
-)
-
 // ErrTooLarge is returned when the (decompressed) body exceeds the limit.
 var ErrTooLarge = errors.New("ingest: body too large")
 
@@ -88,8 +82,8 @@ func Decode(body []byte, prec lineprotocol.Precision, a store.Agent, now time.Ti
 		return nil, ErrEmpty
 	}
 	for i := range pts {
-		pts[i].Tags[TagSite] = a.SiteID
-		pts[i].Tags[TagAgent] = a.ID
+		pts[i].Tags[store.TagSite] = a.SiteID
+		pts[i].Tags[store.TagAgent] = a.ID
 	}
 	return pts, nil
 }

@@ -53,7 +53,7 @@ func TestDecodeSetsSiteAndAgentFromCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pts[0].Tags[TagSite] != "school-a" || pts[0].Tags[TagAgent] != "agent-1" || pts[0].Tags["target"] != "x" {
+	if pts[0].Tags[store.TagSite] != "school-a" || pts[0].Tags[store.TagAgent] != "agent-1" || pts[0].Tags["target"] != "x" {
 		t.Fatalf("tags not taken from the credential: %v", pts[0].Tags)
 	}
 }

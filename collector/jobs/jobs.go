@@ -5,7 +5,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/probity-edu/probity/collector/score"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
-	"github.com/probity-edu/probity/internal/point"
 )
 
 // Runner holds what the jobs need.
@@ -34,13 +32,6 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
-// source adapts the store to what the scoring engine reads.
-type source struct{ st store.Store }
-
-func (s source) Points(ctx context.Context, site, measurement string, where map[string]string, from, to time.Time) ([]point.Point, error) {
-	return s.st.Points(ctx, store.PointQuery{Site: site, Measurement: measurement, Tags: where, From: from, To: to})
-}
-
 // ScoreSite evaluates every requirement for one site and stores the verdicts.
 func (r *Runner) ScoreSite(ctx context.Context, site store.Site) ([]score.Verdict, error) {
 	now := r.now()
@@ -48,23 +39,18 @@ func (r *Runner) ScoreSite(ctx context.Context, site store.Site) ([]score.Verdic
 	if err != nil {
 		return nil, fmt.Errorf("attestations of %s: %w", site.ID, err)
 	}
-	atts := make([]score.Attestation, 0, len(stored))
-	for _, a := range stored {
-		atts = append(atts, score.Attestation{ReqID: a.ReqID, By: a.By, Note: a.Note, Link: a.Link, At: a.At, Expires: a.Expires})
-	}
-	eng := score.Engine{Catalogue: r.Catalogue, Source: source{r.Store}}
-	vs, err := eng.EvaluateSite(ctx, site.ID, site.Phase, atts, now)
+	eng := score.Engine{Catalogue: r.Catalogue, Source: score.StoreSource{Store: r.Store}}
+	vs, err := eng.EvaluateSite(ctx, site.ID, site.Phase, score.FromStore(stored), now)
 	if err != nil {
 		return nil, fmt.Errorf("scoring %s: %w", site.ID, err)
 	}
 	rows := make([]store.Verdict, 0, len(vs))
 	for _, v := range vs {
-		ev, err := json.Marshal(v.Evidence)
+		row, err := v.Record(site.ID, now)
 		if err != nil {
-			return nil, fmt.Errorf("encoding evidence of %s: %w", v.ReqID, err)
+			return nil, err
 		}
-		rows = append(rows, store.Verdict{Site: site.ID, ReqID: v.ReqID, State: string(v.State), Summary: v.Summary,
-			Evidence: ev, Catalogue: r.Catalogue.Version, EvaluatedAt: now})
+		rows = append(rows, row)
 	}
 	if err := r.Store.SaveVerdicts(ctx, site.ID, rows); err != nil {
 		return nil, fmt.Errorf("saving verdicts of %s: %w", site.ID, err)
@@ -112,7 +98,9 @@ func (r *Runner) Rollup(ctx context.Context) error {
 
 // Prune drops raw points past retention.
 func (r *Runner) Prune(ctx context.Context) error {
-	n, err := r.Store.Prune(ctx, r.now().Add(-r.Retention))
+	// Cut on an hour boundary: an hour pruned in part and rolled up again
+	// would lose buckets it had.
+	n, err := r.Store.Prune(ctx, r.now().Add(-r.Retention).Truncate(time.Hour))
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}

@@ -91,6 +91,7 @@ func Build(ctx context.Context, src Source, cat *standards.Catalogue, siteID str
 		Site:      SiteInfo{ID: site.ID, Name: site.Name, URN: site.URN, Phase: site.Phase},
 		Generated: now.UTC(),
 		Catalogue: CatalogueInfo{Version: cat.Version, Checked: cat.Checked},
+		Agents:    []AgentInfo{},
 	}
 	trusts, err := src.Trusts(ctx)
 	if err != nil {

@@ -22,6 +22,14 @@ var (
 	ErrTokenInvalid = errors.New("store: enrolment token invalid, used or expired")
 )
 
+// Tags the collector sets on every point from the agent's credential; a
+// value in the body is overwritten, so an agent cannot write into another
+// school.
+const (
+	TagSite  = "site"
+	TagAgent = "agent"
+)
+
 // Phases a site (school) can be in; thresholds such as broadband speed depend on it.
 var Phases = []string{"primary", "secondary", "all-through", "special", "fe"}
 

@@ -1,0 +1,156 @@
+package standards
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Error is one problem in a catalogue file: where it is and what is wrong.
+type Error struct {
+	File string
+	Line int    // 0 when unknown
+	ID   string // requirement id, when the problem is inside one
+	Key  string // key path inside the requirement (or the file): rule.conditions[0].field
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.ID != "" {
+		b.WriteString(e.ID + ": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// problems collects errors with their key paths (relative to the document
+// root) and turns them into Errors with lines once the whole file is seen.
+type problems struct {
+	file string
+	root *yaml.Node
+	errs []*Error
+}
+
+// add records msg at path, a document key path such as
+// requirements[3].rule.conditions[0].field.
+func (p *problems) add(path, format string, args ...any) {
+	e := &Error{File: p.file, Line: lineOf(p.root, path), Msg: fmt.Sprintf(format, args...)}
+	e.ID, e.Key = p.split(path)
+	p.errs = append(p.errs, e)
+}
+
+// addLine records msg at a line known from the YAML decoder.
+func (p *problems) addLine(line int, key string, atParent bool, msg string) {
+	path := pathAt(p.root, line, key)
+	if atParent {
+		path = parentPath(path)
+	}
+	e := &Error{File: p.file, Line: line, Msg: msg}
+	e.ID, e.Key = p.split(path)
+	p.errs = append(p.errs, e)
+}
+
+// split turns requirements[3].rule.x into the id of requirement 3 and rule.x.
+var reqPath = regexp.MustCompile(`^requirements\[(\d+)\]\.?(.*)$`)
+
+func (p *problems) split(path string) (id, key string) {
+	m := reqPath.FindStringSubmatch(path)
+	if m == nil {
+		return "", path
+	}
+	i, _ := strconv.Atoi(m[1])
+	if n := nodeAt(p.root, "requirements["+m[1]+"].id"); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
+		return n.Value, m[2]
+	}
+	return fmt.Sprintf("requirements[%d]", i), m[2]
+}
+
+func (p *problems) err() error {
+	if len(p.errs) == 0 {
+		return nil
+	}
+	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
+	out := make([]error, len(p.errs))
+	for i, e := range p.errs {
+		out[i] = e
+	}
+	return errors.Join(out...)
+}
+
+var (
+	lineMsg      = regexp.MustCompile(`^line (\d+): (.*)$`)
+	yamlLineMsg  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	dupKey       = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
+	cannot       = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
+)
+
+// typeWords names a Go type the way a catalogue author thinks of it.
+func typeWords(goType string) string {
+	switch {
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "text"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "*int"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "standards."), strings.HasPrefix(goType, "*standards."):
+		return "a mapping"
+	}
+	return "a " + goType
+}
+
+// decodeError turns a yaml.v3 error into Errors with lines and keys.
+func (p *problems) decodeError(err error) {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		for _, s := range te.Errors {
+			m := lineMsg.FindStringSubmatch(s)
+			if m == nil {
+				p.errs = append(p.errs, &Error{File: p.file, Msg: s})
+				continue
+			}
+			line, _ := strconv.Atoi(m[1])
+			msg := m[2]
+			if u := unknownField.FindStringSubmatch(msg); u != nil {
+				// Report it at its parent: the key itself is the mistake.
+				p.addLine(line, u[1], true, fmt.Sprintf("unknown key %q", u[1]))
+				continue
+			}
+			if u := dupKey.FindStringSubmatch(msg); u != nil {
+				p.addLine(line, u[1], false, "defined twice (first at line "+u[2]+")")
+				continue
+			}
+			if u := cannot.FindStringSubmatch(msg); u != nil {
+				msg = fmt.Sprintf("%q is not %s", u[1], typeWords(u[2]))
+			}
+			p.addLine(line, "", false, msg)
+		}
+		return
+	}
+	s := err.Error()
+	if m := yamlLineMsg.FindStringSubmatch(s); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		p.errs = append(p.errs, &Error{File: p.file, Line: line, Msg: m[2]})
+		return
+	}
+	p.errs = append(p.errs, &Error{File: p.file, Msg: strings.TrimPrefix(s, "yaml: ")})
+}

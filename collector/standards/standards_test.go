@@ -1,0 +1,177 @@
+package standards
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestMeasurementsLoad(t *testing.T) {
+	tab, err := parseTable(measurementsYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The table in ARCHITECTURE.md section 3 plus the fields the probes emit.
+	want := map[string][]string{
+		"ping":        {"ok", "result", "icmp_mode", "sent", "received", "loss_pct", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_p95_ms", "jitter_ms"},
+		"dns":         {"ok", "result", "rcode", "answers", "answer", "cname", "duration_ms"},
+		"http":        {"ok", "result", "status", "bytes", "error", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms", "cert_days_left"},
+		"throughput":  {"mbps", "bytes", "duration_s", "loaded_rtt_ms", "idle_rtt_ms", "retrans_pct", "probe_limited", "limit_reason", "nic_mbps"},
+		"snmp_device": {"reachable", "poll_ms", "uptime_s", "firmware", "cpu_pct", "mem_pct", "temp_c"},
+		"snmp_if":     {"oper_up", "speed_mbps", "in_bps", "out_bps", "util_in_pct", "util_out_pct", "in_errors_ps", "out_errors_ps", "in_discards_ps", "out_discards_ps"},
+		"snmp_poe":    {"power_w", "budget_w", "ports_delivering", "ports_fault"},
+		"wifi_ap":     {"up", "clients", "channel", "util_pct", "noise_dbm"},
+		"filter":      {"pass", "outcome", "mechanism", "duration_ms"},
+		"safesearch":  {"enforced", "method", "detail"},
+		"host":        {"cpu_pct", "mem_pct", "disk_pct", "load1", "load5", "load15", "procs", "uptime_s", "temp_c", "nic_mbps"},
+		"agent":       {"queued_batches", "queued_bytes", "dropped_points", "ship_failures", "probe_failures"},
+	}
+	wantTags := map[string][]string{
+		"ping": {"target", "role"}, "dns": {"resolver", "qname", "qtype"}, "http": {"target", "role"},
+		"throughput": {"server", "direction", "method", "streams"}, "snmp_device": {"device", "role", "vendor", "model"},
+		"snmp_if": {"device", "ifname", "role"}, "snmp_poe": {"device", "group"}, "wifi_ap": {"controller", "ap", "radio"},
+		"filter": {"suite", "category", "expect", "target"}, "safesearch": {"engine"}, "host": {"host", "path"},
+		"agent": {"version"},
+	}
+	if len(tab.Measurements) != len(want) {
+		t.Errorf("%d measurements, want %d", len(tab.Measurements), len(want))
+	}
+	for name, fields := range want {
+		m, ok := tab.Lookup(name)
+		if !ok {
+			t.Errorf("measurement %s missing", name)
+			continue
+		}
+		var got []string
+		for _, f := range m.Fields {
+			got = append(got, f.Name)
+		}
+		if !slices.Equal(got, fields) {
+			t.Errorf("%s fields = %v, want %v", name, got, fields)
+		}
+		var tags []string
+		for _, tg := range m.Tags {
+			tags = append(tags, tg.Name)
+		}
+		if !slices.Equal(tags, wantTags[name]) {
+			t.Errorf("%s tags = %v, want %v", name, tags, wantTags[name])
+		}
+		for _, common := range []string{"site", "agent"} {
+			if _, ok := tab.Tag(m, common); !ok {
+				t.Errorf("%s: common tag %s not found", name, common)
+			}
+		}
+	}
+	// Spot checks of types the scoring rules depend on.
+	for _, c := range []struct{ m, f, typ, unit string }{
+		{"dns", "rcode", TypeString, ""}, {"dns", "answers", TypeInt, "count"}, {"dns", "answer", TypeString, ""},
+		{"http", "ok", TypeBool, ""}, {"http", "bytes", TypeInt, "bytes"}, {"throughput", "mbps", TypeFloat, "Mbit/s"},
+		{"ping", "icmp_mode", TypeString, ""}, {"host", "procs", TypeInt, "count"}, {"ping", "loss_pct", TypeFloat, "%"},
+	} {
+		m, _ := tab.Lookup(c.m)
+		f, ok := m.Field(c.f)
+		if !ok || f.Type != c.typ || f.Unit != c.unit {
+			t.Errorf("%s.%s = %+v, want type %s unit %q", c.m, c.f, f, c.typ, c.unit)
+		}
+	}
+}
+
+func TestMeasurementsIsACopy(t *testing.T) {
+	a := Measurements()
+	a.Measurements[0].Fields[0].Name = "changed"
+	if Measurements().Measurements[0].Fields[0].Name == "changed" {
+		t.Error("Measurements returned the package's own table")
+	}
+}
+
+func TestParseTableRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"unknown key":  "measurements:\n  - {name: a, doc: d, noun: n, fieldz: []}\n",
+		"bad type":     "measurements:\n  - {name: a, doc: d, noun: n, fields: [{name: x, type: number, doc: d}]}\n",
+		"bad unit":     "measurements:\n  - {name: a, doc: d, noun: n, fields: [{name: x, type: float, unit: furlongs, doc: d}]}\n",
+		"unit on bool": "measurements:\n  - {name: a, doc: d, noun: n, fields: [{name: x, type: bool, unit: ms, doc: d}]}\n",
+		"ok not bool":  "measurements:\n  - {name: a, doc: d, noun: n, fields: [{name: ok, type: string, doc: d}]}\n",
+		"twice":        "measurements:\n  - {name: a, doc: d, noun: n, fields: [{name: x, type: bool, doc: d}]}\n  - {name: a, doc: d, noun: n, fields: [{name: x, type: bool, doc: d}]}\n",
+		"no noun":      "measurements:\n  - {name: a, doc: d, fields: [{name: x, type: bool, doc: d}]}\n",
+		"repeated tag": "common_tags: [{name: site, doc: d}]\nmeasurements:\n  - {name: a, doc: d, noun: n, tags: [{name: site, doc: d}], fields: [{name: x, type: bool, doc: d}]}\n",
+		"repeat field": "measurements:\n  - {name: a, doc: d, noun: n, fields: [{name: x, type: bool, doc: d}, {name: x, type: bool, doc: d}]}\n",
+		"undocumented": "measurements:\n  - {name: a, doc: d, noun: n, fields: [{name: x, type: bool}]}\n",
+	} {
+		if _, err := parseTable([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestDefault(t *testing.T) {
+	c, err := Load(catalogueYAML, "catalogue.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Default().Version != c.Version || c.Version == "" || c.Checked == "" {
+		t.Errorf("version %q checked %q", c.Version, c.Checked)
+	}
+	// Rows the brief names must be there, with the evidence kind the
+	// standards document gives them.
+	for id, ev := range map[string]string{
+		"FM-1": EvidenceAttested, "FM-2": EvidenceAttested, "FM-3": EvidenceAttested, "FM-4": EvidenceAttested,
+		"FM-5": EvidenceAttested, "FM-13": EvidenceMeasured, "FM-15": EvidencePartly, "CL-4": EvidencePartly,
+		"DL-1": EvidenceAttested, "DL-2": EvidencePartly, "DL-3": EvidenceAttested, "DL-4": EvidenceAttested,
+		"IT-7": EvidenceAttested, "BB-2": EvidenceMeasured,
+	} {
+		r, ok := c.Requirement(id)
+		if !ok {
+			t.Errorf("%s missing", id)
+			continue
+		}
+		if r.Evidence != ev {
+			t.Errorf("%s evidence %s, want %s", id, r.Evidence, ev)
+		}
+	}
+	// Termly attestations as dfe-standards.md section 16 lists them.
+	for _, r := range c.Requirements {
+		termly := slices.Contains([]string{"CY-22", "CY-24", "CY-28"}, r.ID)
+		if termly != (r.AttestationLife == LifeTermly) {
+			t.Errorf("%s attestation_life %q", r.ID, r.AttestationLife)
+		}
+	}
+	fm13, _ := c.Requirement("FM-13")
+	if fm13.Rule == nil || !fm13.Rule.Partial || fm13.Rule.Note == "" {
+		t.Errorf("FM-13 rule should be partial with a note: %+v", fm13.Rule)
+	}
+	fm15, _ := c.Requirement("FM-15")
+	if fm15.Rule == nil || len(fm15.Rule.Conditions) != 3 {
+		t.Fatalf("FM-15 should have one condition per engine: %+v", fm15.Rule)
+	}
+	for _, cond := range fm15.Rule.Conditions {
+		if !cond.OnlyOK || cond.Stat != StatShare || cond.Compare.Value != 100 || cond.Match.Op != OpContainsAny {
+			t.Errorf("FM-15 %s: %+v", cond.Name, cond)
+		}
+	}
+	// The enforced names and addresses of dfe-standards.md FM-15.
+	want := map[string][]string{
+		"www.google.com":  {"forcesafesearch.google.com", "216.239.38.120"},
+		"www.youtube.com": {"restrict.youtube.com", "restrictmoderate.youtube.com", "216.239.38.120", "216.239.38.119"},
+		"www.bing.com":    {"strict.bing.com", "204.79.197.220"},
+	}
+	for _, cond := range fm15.Rule.Conditions {
+		q := cond.Where["qname"]
+		if cond.Measurement != "dns" || cond.Field != "answer" || cond.Window.Hours() != 24 || !slices.Equal(cond.Match.Values, want[q]) {
+			t.Errorf("FM-15 %s (%s): %+v", cond.Name, q, cond.Match)
+		}
+		delete(want, q)
+	}
+	if len(want) != 0 {
+		t.Errorf("FM-15 lacks conditions for %v", want)
+	}
+	if c13 := fm13.Rule.Conditions[0]; c13.Where["qname"] != "use-application-dns.net" || c13.Match.Value != "NXDOMAIN" || c13.Compare.Value != 100 {
+		t.Errorf("FM-13: %+v", c13)
+	}
+	cl4, _ := c.Requirement("CL-4")
+	if cond := cl4.Rule.Conditions[0]; cond.OnlyOK || cond.GroupBy != "target" || cond.Window.Hours() != 720 || cond.Compare.Value != 99 {
+		t.Errorf("CL-4: %+v", cond)
+	}
+	bb2, _ := c.Requirement("BB-2")
+	if !slices.Equal(bb2.Phases, []string{"primary"}) || bb2.Rule.Conditions[0].Unit != "Mbit/s" {
+		t.Errorf("BB-2: %+v", bb2)
+	}
+}

@@ -1,0 +1,180 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestFieldsJSONRoundTrip(t *testing.T) {
+	cases := []struct {
+		name   string
+		fields map[string]any
+		want   string
+	}{
+		{"float keeps a whole value a float", map[string]any{"a": 5.0}, `{"a":5}`},
+		{"int and uint are tagged", map[string]any{"i": int64(-3), "u": uint64(math.MaxUint64)}, `{"i":{"i":-3},"u":{"u":18446744073709551615}}`},
+		{"int64 extremes", map[string]any{"max": int64(math.MaxInt64), "min": int64(math.MinInt64)}, `{"max":{"i":9223372036854775807},"min":{"i":-9223372036854775808}}`},
+		{"bool and string", map[string]any{"b": false, "s": "tab\there \"q\" \\"}, `{"b":false,"s":"tab\there \"q\" \\"}`},
+		{"string that looks typed", map[string]any{"s": `{"i":1}`}, `{"s":"{\"i\":1}"}`},
+		{"tiny and huge floats", map[string]any{"t": 5e-324, "h": 1e308, "n": -0.25}, `{"h":1e+308,"n":-0.25,"t":5e-324}`},
+		{"odd keys", map[string]any{"a\"b": 1.5, "☃": true}, `{"a\"b":1.5,"☃":true}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var c codec
+			js, err := c.fieldsJSON(tc.fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if js != tc.want {
+				t.Errorf("encoded %s, want %s", js, tc.want)
+			}
+			if !json.Valid([]byte(js)) {
+				t.Errorf("%s is not valid JSON", js)
+			}
+			back, err := new(decoder).decodeFields([]byte(js))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.fields, back); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFieldsJSONRejects(t *testing.T) {
+	for _, v := range []any{math.NaN(), math.Inf(1), float32(1), []byte("x"), nil} {
+		var c codec
+		if js, err := c.fieldsJSON(map[string]any{"f": v}); err == nil {
+			t.Errorf("fieldsJSON(%T %v) = %s, want an error", v, v, js)
+		}
+	}
+}
+
+func TestDecodeFieldsRejects(t *testing.T) {
+	for _, js := range []string{`{"f":null}`, `{"f":{"x":1}}`, `{"f":{"i":1,"u":1}}`, `{"f":{"i":1.5}}`, `{"f":[1]}`, `not json`} {
+		if got, err := new(decoder).decodeFields([]byte(js)); err == nil {
+			t.Errorf("decodeFields(%s) = %v, want an error", js, got)
+		}
+	}
+}
+
+func TestSeriesKeyAndTags(t *testing.T) {
+	tags := map[string]string{"target": "gw", "site": "oak", "agent": "a1", "af": "4", "q": "a\"b\x00\xff"}
+	var c codec
+	if got, want := c.seriesKey("ping", tags), "ping,af=4,q=a\"b\x00\xff,target=gw"; got != want {
+		t.Errorf("seriesKey = %q, want %q", got, want)
+	}
+	js := c.tagsJSON(tags)
+	if !json.Valid([]byte(js)) {
+		t.Fatalf("tags JSON %s is not valid", js)
+	}
+	back, err := new(decoder).decodeTags([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"target": "gw", "site": "oak", "agent": "a1", "af": "4", "q": "a\"b\x00\ufffd"}
+	if diff := cmp.Diff(want, back); diff != "" {
+		t.Errorf("tags round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestSlugify(t *testing.T) {
+	cases := map[string]string{
+		"Oak Primary":               "oak-primary",
+		"St Mary's C of E Primary":  "st-marys-c-of-e-primary",
+		"  --Weird__Name!!  ":       "weird-name",
+		"Ørsted":                    "rsted",
+		"学校":                        "site",
+		"":                          "site",
+		"Year 7 & 8 Centre (North)": "year-7-8-centre-north",
+	}
+	for in, want := range cases {
+		if got := slugify(in); got != want || !validSlug(got) {
+			t.Errorf("slugify(%q) = %q (valid %v), want %q", in, got, validSlug(got), want)
+		}
+	}
+	long := slugify("a very long school name that goes on and on and on past any sensible limit")
+	if len(long) > maxSlug-8 || !validSlug(long) {
+		t.Errorf("long slug %q (%d) is not a valid slug leaving room for a suffix", long, len(long))
+	}
+}
+
+// Rows this package did not write (or wrote with escapes) take the
+// encoding/json path and must decode the same way.
+func TestDecodeSlowPath(t *testing.T) {
+	var d decoder
+	fields, err := d.decodeFields([]byte(` { "a" : 1.5 , "i" : { "i" : -3 } , "u":{"u":4}, "s" : "caf\u00e9 \"q\"", "b" : true } `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": 1.5, "i": int64(-3), "u": uint64(4), "s": `café "q"`, "b": true}
+	if diff := cmp.Diff(want, fields); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	tags, err := d.decodeTags([]byte(`{ "k\u00e9" : "v\n" }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"ké": "v\n"}, tags); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	for _, js := range []string{`{"f":NaN}`, `{"f":inf}`, `{"f":0x10}`, `{"f":1,}`, `{"f":1`} {
+		if got, err := d.decodeFields([]byte(js)); err == nil {
+			t.Errorf("decodeFields(%s) = %v, want an error", js, got)
+		}
+	}
+}
+
+func FuzzFieldsJSON(f *testing.F) {
+	f.Add("k", "plain", int64(5), uint64(7), 5.0, true)
+	f.Add("a\"b", "tab\t\"q\"\\ ☃", int64(math.MinInt64), uint64(math.MaxUint64), -1e-300, false)
+	f.Add("", "\x00\xff", int64(0), uint64(0), 0.1, true)
+	f.Fuzz(func(t *testing.T, key, s string, i int64, u uint64, fl float64, b bool) {
+		if math.IsNaN(fl) || math.IsInf(fl, 0) {
+			return
+		}
+		in := map[string]any{key + "s": s, key + "i": i, key + "u": u, key + "f": fl, key + "b": b}
+		var c codec
+		js, err := c.fieldsJSON(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid([]byte(js)) {
+			t.Fatalf("invalid JSON %s", js)
+		}
+		back, err := new(decoder).decodeFields([]byte(js))
+		if err != nil {
+			t.Fatalf("decode %s: %v", js, err)
+		}
+		want := map[string]any{}
+		for k, v := range in {
+			if str, ok := v.(string); ok {
+				v = repairUTF8(str)
+			}
+			want[repairUTF8(k)] = v
+		}
+		if len(want) != len(in) {
+			return // keys collided after repairing invalid UTF-8
+		}
+		if diff := cmp.Diff(want, back); diff != "" {
+			t.Errorf("round trip of %s (-want +got):\n%s", js, diff)
+		}
+	})
+}
+
+// repairUTF8 replaces each invalid byte with U+FFFD, as appendString does.
+func repairUTF8(s string) string {
+	var b []rune
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		b = append(b, r)
+		i += n
+	}
+	return string(b)
+}

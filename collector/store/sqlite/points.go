@@ -1,0 +1,160 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/point"
+)
+
+// WriteBatch stores the batch id, its points and the agent's last contact
+// in one transaction. A batch id seen before writes nothing and reports dup.
+func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (bool, error) {
+	if b.ID == "" || b.Agent.ID == "" || b.Agent.SiteID == "" {
+		return false, fmt.Errorf("sqlite: write batch %q: batch id, agent id and site are required", b.ID)
+	}
+	// Encode before taking the write lock: it is the CPU-heavy part.
+	args := make([]any, 0, len(b.Points)*pointCols)
+	var c codec
+	for i, p := range b.Points {
+		if p.Measurement == "" || p.Time.IsZero() {
+			return false, fmt.Errorf("sqlite: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
+		}
+		fields, err := c.fieldsJSON(p.Fields)
+		if err != nil {
+			return false, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
+		}
+		series := c.seriesKey(p.Measurement, p.Tags)
+		args = append(args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, c.tagsJSON(p.Tags), fields, toNS(p.Time))
+	}
+	dup := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The agent first: an unknown one would otherwise fail the batches
+		// foreign key with a less helpful message.
+		res, err := tx.ExecContext(ctx, `UPDATE agents SET last_seen = ?, version = COALESCE(NULLIF(?, ''), version) WHERE id = ?`,
+			toNS(now), b.Agent.Version, b.Agent.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("agent %q: %w", b.Agent.ID, store.ErrNotFound)
+		}
+		res, err = tx.ExecContext(ctx, `INSERT INTO batches(id, agent_id, at, points) VALUES (?, ?, ?, ?)
+			ON CONFLICT(id) DO NOTHING`, b.ID, b.Agent.ID, toNS(now), len(b.Points))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			dup = true
+			return errDup
+		}
+		many, one := tx.StmtContext(ctx, s.insertPoints), tx.StmtContext(ctx, s.insertPoint)
+		for len(args) > 0 {
+			ins, n := one, pointCols
+			if len(args) >= pointsPerInsert*pointCols {
+				ins, n = many, pointsPerInsert*pointCols
+			}
+			if _, err := ins.ExecContext(ctx, args[:n]...); err != nil {
+				return fmt.Errorf("points: %w", err)
+			}
+			args = args[n:]
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE counters SET n = n + CASE name WHEN 'points' THEN ? ELSE 1 END
+			WHERE name IN ('points', 'batches')`, len(b.Points))
+		return err
+	})
+	if dup {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlite: write batch %q from agent %q: %w", b.ID, b.Agent.ID, err)
+	}
+	return false, nil
+}
+
+const (
+	pointCols       = 7
+	pointsPerInsert = 100
+)
+
+// insertPointsSQL is a multi-row INSERT of n points.
+func insertPointsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO points (site, agent, measurement, series, tags, fields, time) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
+	}
+	return b.String()
+}
+
+// errDup rolls back a batch seen before; WriteBatch turns it into dup=true.
+var errDup = errors.New("duplicate batch")
+
+// Points returns raw points of a site and measurement in [From, To), in time
+// order, keeping those whose tags match every q.Tags entry.
+func (s *Store) Points(ctx context.Context, q store.PointQuery) ([]point.Point, error) {
+	var where strings.Builder
+	args := []any{q.Site, q.Measurement, clampNS(q.From), clampNS(q.To)}
+	for k, v := range q.Tags {
+		if k == tagSite || k == tagAgent {
+			continue // not in the series key; checked below
+		}
+		// A point with tag k=v has ",k=v" in its series key, so this
+		// keeps every match (and, rarely, a few more) without decoding.
+		where.WriteString(` AND instr(series, ?) > 0`)
+		args = append(args, ","+k+"="+v)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT tags, fields, time FROM points
+		WHERE site = ? AND measurement = ? AND time >= ? AND time < ?`+where.String()+` ORDER BY time`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
+	}
+	defer rows.Close()
+	var out []point.Point
+	var d decoder
+	var tagsJS, fieldsJS []byte
+	var ns int64
+	for rows.Next() {
+		if err := rows.Scan(&tagsJS, &fieldsJS, &ns); err != nil {
+			return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
+		}
+		tags, err := d.decodeTags(tagsJS)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
+		}
+		if !matches(tags, q.Tags) {
+			continue
+		}
+		fields, err := d.decodeFields(fieldsJS)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
+		}
+		out = append(out, point.Point{Measurement: q.Measurement, Tags: tags, Fields: fields, Time: fromNS(ns)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
+	}
+	return out, nil
+}
+
+// matches is the exact tag filter; the SQL one only narrows.
+func matches(tags, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := tags[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}

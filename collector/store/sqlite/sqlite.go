@@ -1,0 +1,201 @@
+// Package sqlite implements store.Store on one SQLite file through the pure-Go
+// driver modernc.org/sqlite, so the collector needs no cgo and no database
+// server. The file runs in WAL mode: one writer connection serialises every
+// write in Go (no SQLITE_BUSY between our own writers) while a pool of
+// read-only connections reads concurrently from snapshots.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/probity-edu/probity/collector/store"
+)
+
+// Options tune Open.
+type Options struct {
+	Log *slog.Logger // nil: discard
+}
+
+// Store is a store.Store on one SQLite database file.
+type Store struct {
+	w   *sql.DB // exactly one connection: every write goes through it
+	r   *sql.DB // read-only pool
+	log *slog.Logger
+
+	// Prepared once on the writer and reused by every batch: one row, and
+	// pointsPerInsert rows, which saves per-statement overhead.
+	insertPoint, insertPoints *sql.Stmt
+}
+
+var _ store.Store = (*Store)(nil)
+
+// busyTimeout covers other processes on the same file (the collector CLI
+// creating a token while the server runs); our own writers never contend.
+const busyTimeout = 10 * time.Second
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations. A database written by a newer build is refused.
+func Open(ctx context.Context, path string, o Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: open: empty path")
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+		"foreign_keys(1)",
+		// In WAL mode NORMAL loses no committed data on a process crash,
+		// only possibly the last transactions on power loss, and saves an
+		// fsync per commit.
+		"synchronous(NORMAL)",
+	}
+	w, err := sql.Open("sqlite", dsn(path, append(pragmas, "journal_mode(WAL)", "cache_size(-32768)"), "immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w, log: log}
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// Readers are opened after migrating so they never see a half-made schema.
+	r, err := sql.Open("sqlite", dsn(path, append(pragmas, "query_only(1)"), ""))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s readers: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r = r
+	s.insertPoint, err = w.PrepareContext(ctx, insertPointsSQL(1))
+	if err == nil {
+		s.insertPoints, err = w.PrepareContext(ctx, insertPointsSQL(pointsPerInsert))
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+	}
+	return s, nil
+}
+
+func dsn(path string, pragmas []string, txlock string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if txlock != "" {
+		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
+		// that reads first never fails to upgrade against another process.
+		q.Set("_txlock", txlock)
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var errs []error
+	// Refreshes planner statistics where they are stale, as SQLite
+	// recommends doing before closing a long-lived connection.
+	if _, err := s.w.Exec(`PRAGMA optimize`); err != nil {
+		errs = append(errs, err)
+	}
+	for _, st := range []*sql.Stmt{s.insertPoint, s.insertPoints} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction and commits when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// isUnique reports a UNIQUE or PRIMARY KEY constraint violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// toNS stores a time as unix nanoseconds; the zero time is 0, so an unset
+// time (LastSeen, Expires) reads back as zero.
+func toNS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return clampNS(t)
+}
+
+func fromNS(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// clampNS is UnixNano without overflow, for query bounds such as a zero From.
+func clampNS(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// randomID is 16 hex digits from crypto/rand: unguessable and short enough
+// for a tag value.
+func randomID() string {
+	var b [8]byte
+	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/point"
+)
+
+var benchT0 = time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+
+// benchAgent makes a trust, a site and an enrolled agent.
+func benchAgent(b *testing.B, s *Store) store.Agent {
+	b.Helper()
+	ctx := context.Background()
+	tr, err := s.CreateTrust(ctx, "Bench Trust")
+	if err != nil {
+		b.Fatal(err)
+	}
+	site, err := s.CreateSite(ctx, store.Site{ID: "oak", TrustID: tr.ID, Name: "Oak", Phase: "secondary"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.CreateEnrolToken(ctx, site.ID, "tok", benchT0.Add(time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	a, err := s.ConsumeEnrolToken(ctx, "tok", store.Agent{Hostname: "bench"}, "cred", benchT0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+// benchPoint looks like a ping probe result: 4 tags with site and agent,
+// 6 fields of every type.
+func benchPoint(a store.Agent, target int, at time.Time) point.Point {
+	return point.Point{
+		Measurement: "ping",
+		Tags: map[string]string{
+			"site": a.SiteID, "agent": a.ID, "target": fmt.Sprintf("host-%02d.school.example", target), "family": "ipv4",
+		},
+		Fields: map[string]any{
+			"rtt_avg_ms": 12.345, "rtt_max_ms": 20.5, "loss_pct": 0.0,
+			"sent": int64(20), "ok": true, "result": "ok",
+		},
+		Time: at,
+	}
+}
+
+// BenchmarkWriteBatch5000 writes 5,000-point batches (50 targets x 100
+// rounds) into a growing database.
+func BenchmarkWriteBatch5000(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	defer s.Close()
+	a := benchAgent(b, s)
+	const n = 5000
+	pts := make([]point.Point, n)
+	b.ReportAllocs()
+	var written int
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		for j := range pts {
+			pts[j] = benchPoint(a, j%50, benchT0.Add(time.Duration(i*n+j)*time.Second/10))
+		}
+		b.StartTimer()
+		dup, err := s.WriteBatch(ctx, store.Batch{ID: fmt.Sprint("batch-", i), Agent: a, Points: pts}, benchT0)
+		if err != nil || dup {
+			b.Fatalf("WriteBatch = %v, %v", dup, err)
+		}
+		written += n
+	}
+	b.ReportMetric(float64(written)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkPointsDay reads one target's day (8,640 points at 10 s) out of a
+// day of 20 targets (172,800 points), and the whole day unfiltered.
+func BenchmarkPointsDay(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	defer s.Close()
+	a := benchAgent(b, s)
+	const targets, step = 20, 10 * time.Second
+	var batch []point.Point
+	id := 0
+	for at := benchT0; at.Before(benchT0.Add(24 * time.Hour)); at = at.Add(step) {
+		for t := range targets {
+			batch = append(batch, benchPoint(a, t, at))
+		}
+		if len(batch) >= 5000 {
+			if _, err := s.WriteBatch(ctx, store.Batch{ID: fmt.Sprint("b-", id), Agent: a, Points: batch}, benchT0); err != nil {
+				b.Fatal(err)
+			}
+			id++
+			batch = batch[:0]
+		}
+	}
+	if _, err := s.WriteBatch(ctx, store.Batch{ID: fmt.Sprint("b-", id), Agent: a, Points: batch}, benchT0); err != nil {
+		b.Fatal(err)
+	}
+	day := store.PointQuery{Site: "oak", Measurement: "ping", From: benchT0, To: benchT0.Add(24 * time.Hour)}
+	oneTarget := day
+	oneTarget.Tags = map[string]string{"target": "host-07.school.example"}
+	for _, bc := range []struct {
+		name string
+		q    store.PointQuery
+		want int
+	}{
+		{"one-target", oneTarget, 8640},
+		{"all-targets", day, 8640 * targets},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var read int
+			for b.Loop() {
+				got, err := s.Points(ctx, bc.q)
+				if err != nil || len(got) != bc.want {
+					b.Fatalf("Points = %d, %v; want %d", len(got), err, bc.want)
+				}
+				read += len(got)
+			}
+			b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "points/s")
+		})
+	}
+}
+
+// BenchmarkRollupDay rebuilds the hourly buckets of a day of 20 targets.
+func BenchmarkRollupDay(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	defer s.Close()
+	a := benchAgent(b, s)
+	var batch []point.Point
+	for at := benchT0; at.Before(benchT0.Add(24 * time.Hour)); at = at.Add(10 * time.Second) {
+		for t := range 20 {
+			batch = append(batch, benchPoint(a, t, at))
+		}
+	}
+	if _, err := s.WriteBatch(ctx, store.Batch{ID: "day", Agent: a, Points: batch}, benchT0); err != nil {
+		b.Fatal(err)
+	}
+	runs := 0
+	for b.Loop() {
+		if err := s.Rollup(ctx, benchT0, benchT0.Add(24*time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+		runs++
+	}
+	b.ReportMetric(float64(len(batch)*runs)/b.Elapsed().Seconds(), "points/s")
+}
