@@ -51,7 +51,9 @@ func figure(c score.ConditionEvidence) string {
 	return b.String()
 }
 
-func trim(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".") }
+func trim(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
 
 var standardNames = map[string]string{
 	"broadband": "Broadband internet", "wireless": "Wireless network", "switching": "Network switching",

@@ -33,9 +33,6 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	testenv.RequireIntegration(t, "end-to-end test builds and runs both binaries")
-	if testing.Short() {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
 	e := &env{dir: t.TempDir()}
 	e.agentBin, e.collectorBin = binaries(t)
 	port := freePort(t)

@@ -1,0 +1,120 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-edu/probity/collector/report"
+	"github.com/probity-edu/probity/collector/score"
+	"github.com/probity-edu/probity/collector/standards"
+	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/sqlite"
+	"github.com/probity-edu/probity/internal/point"
+)
+
+// TestScoreSiteAndReport runs the collector's half of the chain on a real
+// store: points in, verdicts stored, report rendered with the figures.
+func TestScoreSiteAndReport(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tr, _ := st.CreateTrust(ctx, "Trust")
+	site, err := st.CreateSite(ctx, store.Site{ID: "oak", TrustID: tr.ID, Name: "Oak Secondary", Phase: "secondary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateEnrolToken(ctx, "oak", "h", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	agent, err := st.ConsumeEnrolToken(ctx, "h", store.Agent{Hostname: "pi"}, "c", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var pts []point.Point
+	for i := 0; i < 12; i++ {
+		at := now.Add(-time.Duration(i+1) * 10 * time.Minute)
+		tags := func(kv ...string) map[string]string {
+			m := map[string]string{store.TagSite: "oak", store.TagAgent: agent.ID}
+			for j := 0; j+1 < len(kv); j += 2 {
+				m[kv[j]] = kv[j+1]
+			}
+			return m
+		}
+		// Google enforced, Bing not: FM-15's measured part is partly met.
+		pts = append(pts,
+			point.New("dns", tags("qname", "www.google.com", "qtype", "A", "resolver", "r"), map[string]any{"ok": true, "rcode": "NOERROR", "answer": "forcesafesearch.google.com,216.239.38.120"}, at),
+			point.New("dns", tags("qname", "www.youtube.com", "qtype", "A", "resolver", "r"), map[string]any{"ok": true, "rcode": "NOERROR", "answer": "restrict.youtube.com,216.239.38.120"}, at),
+			point.New("dns", tags("qname", "www.bing.com", "qtype", "A", "resolver", "r"), map[string]any{"ok": true, "rcode": "NOERROR", "answer": "www-bing-com.a-0001.a-msedge.net,13.107.21.200"}, at),
+			point.New("http", tags("target", "m365", "role", "cloud"), map[string]any{"ok": i != 0, "result": "ok"}, at),
+		)
+	}
+	if _, err := st.WriteBatch(ctx, store.Batch{ID: "batch-jobs-1", Agent: agent, Points: pts}, now); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Store: st, Catalogue: standards.Default(), Retention: 30 * 24 * time.Hour, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}
+	vs, err := r.ScoreSite(ctx, site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]score.Verdict{}
+	for _, v := range vs {
+		got[v.ReqID] = v
+	}
+	if got["FM-15"].State != score.PartlyMet || !strings.Contains(got["FM-15"].Summary, "Bing") {
+		t.Errorf("FM-15: %+v", got["FM-15"])
+	}
+	// 11 of 12 requests ok: 91.67% availability is under 99%.
+	if got["CL-4"].State != score.NotMet {
+		t.Errorf("CL-4: %+v", got["CL-4"])
+	}
+	if got["FM-13"].State != score.NotEnoughData {
+		t.Errorf("FM-13 without canary lookups: %+v", got["FM-13"])
+	}
+	stored, err := st.Verdicts(ctx, "oak")
+	if err != nil || len(stored) != len(vs) {
+		t.Fatalf("stored %d verdicts (%v), evaluated %d", len(stored), err, len(vs))
+	}
+
+	rep, err := report.Build(ctx, st, standards.Default(), "oak", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := rep.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Oak Secondary", "FM-15", "Partly met", "CL-4", "91.67", "Bing SafeSearch enforced", "pi", standards.Default().Version} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if len(rep.Rows) != len(standards.Default().Requirements) {
+		t.Errorf("report has %d rows, catalogue %d", len(rep.Rows), len(standards.Default().Requirements))
+	}
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"id": "CL-4"`) {
+		t.Errorf("JSON report: %v", err)
+	}
+
+	// Rollup and prune run on the same store.
+	if err := r.Rollup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := st.Rollups(ctx, store.RollupQuery{Site: "oak", Measurement: "http", Field: "ok", From: now.Add(-3 * time.Hour), To: now.Add(time.Hour)})
+	if err != nil || len(bs) == 0 {
+		t.Fatalf("rollups: %v %v", bs, err)
+	}
+	if err := r.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
