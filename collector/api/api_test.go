@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -32,7 +33,7 @@ func (fakeReports) RenderHTML(w http.ResponseWriter, _ *http.Request, s store.Si
 	return err
 }
 
-func newFixture(t *testing.T, maxBody int64) *fixture {
+func newFixture(t testing.TB, maxBody int64) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
@@ -48,7 +49,7 @@ func newFixture(t *testing.T, maxBody int64) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: st, Reports: fakeReports{}, MaxBody: maxBody}
+	s := &Server{Store: st, Reports: fakeReports{}, MaxBody: maxBody, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	f := &fixture{st: st, srv: srv, site: site}
@@ -66,7 +67,7 @@ func newFixture(t *testing.T, maxBody int64) *fixture {
 	return f
 }
 
-func (f *fixture) postJSON(t *testing.T, path string, in, out any) int {
+func (f *fixture) postJSON(t testing.TB, path string, in, out any) int {
 	t.Helper()
 	b, _ := json.Marshal(in)
 	resp, err := http.Post(f.srv.URL+path, "application/json", bytes.NewReader(b))
