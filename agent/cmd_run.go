@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/probity-edu/probity/agent/enrol"
@@ -57,10 +58,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	var sched *schedule.Scheduler
+	var produced atomic.Int64 // points handed to the spool: the delivery test counts them
 	put := func(pts []point.Point) {
 		if len(pts) == 0 {
 			return
 		}
+		produced.Add(int64(len(pts)))
 		if _, err := q.Put(pts); err != nil {
 			log.Error("spooling results", "points", len(pts), "err", err)
 			return
@@ -96,7 +99,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	wg.Wait()
 	// One last record of our own state, so the spool's counters are never lost.
 	put([]point.Point{selfPoint(time.Now(), q.Stats(), sh.Stats(), sched.Stats())})
-	log.Info("agent stopped", "queued_batches", q.Stats().Batches)
+	log.Info("agent stopped", "produced_points", produced.Load(), "queued_batches", q.Stats().Batches)
 	return nil
 }
 

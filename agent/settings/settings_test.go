@@ -1,0 +1,100 @@
+package settings
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-edu/probity/internal/config"
+)
+
+func load(t *testing.T, path string) (Agent, error) {
+	t.Helper()
+	a := Defaults()
+	err := config.Load(path, &a, config.Options{})
+	return a, err
+}
+
+// Every shipped configuration loads and validates.
+func TestShippedConfigsLoad(t *testing.T) {
+	files, _ := filepath.Glob("../../configs/agent*.yaml")
+	if len(files) < 2 {
+		t.Fatalf("expected agent.yaml and agent.demo.yaml, found %v", files)
+	}
+	for _, f := range files {
+		a, err := load(t, f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(a.Probes) == 0 {
+			t.Errorf("%s: no probes", f)
+		}
+	}
+}
+
+// The demo configuration must target only this machine.
+func TestDemoConfigIsLoopbackOnly(t *testing.T) {
+	a, err := load(t, "../../configs/agent.demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range a.Probes {
+		var targets []string
+		switch {
+		case p.Ping != nil:
+			for _, tg := range p.Ping.Targets {
+				targets = append(targets, tg.Host)
+			}
+		case p.DNS != nil:
+			targets = append(targets, p.DNS.Resolvers...)
+		case p.HTTP != nil:
+			for _, tg := range p.HTTP.Targets {
+				targets = append(targets, tg.URL)
+			}
+		}
+		for _, tg := range targets {
+			if !strings.Contains(tg, "127.0.0.1") {
+				t.Errorf("probe %s targets %s, which is not loopback", p.Name, tg)
+			}
+		}
+	}
+}
+
+func TestKindDefaultsApplied(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.yaml")
+	os.WriteFile(p, []byte("probes:\n  - name: gw\n    kind: ping\n    ping:\n      targets: [{host: 127.0.0.1}]\n"), 0o600)
+	a, err := load(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := a.Probes[0]
+	if pr.Interval != Kinds["ping"] || pr.Ping.Count == 0 || pr.Ping.Interval == 0 {
+		t.Fatalf("defaults not applied: interval %s, ping %+v", pr.Interval, pr.Ping)
+	}
+	if a.Spool.MaxAge != 7*24*time.Hour {
+		t.Fatalf("top-level defaults lost: %+v", a.Spool)
+	}
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	cases := map[string]string{
+		"invalid-kind.yaml":           "invalid-kind.yaml:3: probes[0].kind: unknown probe kind \"pong\"",
+		"invalid-section.yaml":        "invalid-section.yaml:2: probes[0].ping: section \"ping\" is required for kind \"ping\"",
+		"invalid-mismatch.yaml":       "invalid-mismatch.yaml:5: probes[0].dns: section \"dns\" does not match kind \"ping\"",
+		"invalid-duplicate.yaml":      "invalid-duplicate.yaml:3: probes[1].name: \"a\" is already used by probes[0]",
+		"invalid-unknown-nested.yaml": "invalid-unknown-nested.yaml:6: probes[0].ping.cuont: unknown key \"cuont\"",
+		"invalid-spool.yaml":          "invalid-spool.yaml:2: spool.max_bytes: must be at least 1MiB",
+		"invalid-url.yaml":            "invalid-url.yaml:2: collector.url: must be an http:// or https:// URL",
+	}
+	for file, want := range cases {
+		t.Run(file, func(t *testing.T) {
+			_, err := load(t, filepath.Join("testdata", file))
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("got %v\nwant it to contain %q", err, want)
+			}
+		})
+	}
+}

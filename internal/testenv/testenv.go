@@ -1,0 +1,62 @@
+// Package testenv gates integration tests and builds the real peers they
+// need: network namespaces joined to the host by veth pairs, random packet
+// loss, and helper processes re-executed inside a namespace.
+//
+// An integration test skips when what it needs is missing, unless
+// PROBITY_INTEGRATION=required (as .ci/run sets), in which case it fails: CI
+// must never pass by skipping.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// EnvIntegration is the environment variable that makes missing
+// prerequisites fatal instead of a skip when set to "required".
+const EnvIntegration = "PROBITY_INTEGRATION"
+
+// Required reports whether integration tests must run rather than skip.
+func Required() bool { return os.Getenv(EnvIntegration) == "required" }
+
+// Unavailable skips the test, or fails it when integration tests are
+// required, saying what is missing.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if Required() {
+		t.Fatalf("%s (%s=required)", msg, EnvIntegration)
+	}
+	t.Skip(msg)
+}
+
+// RequireIntegration marks t as an integration test: it skips under
+// `go test -short` unless integration tests are required. reason says what
+// the test needs, for the skip message.
+func RequireIntegration(t testing.TB, reason string) {
+	t.Helper()
+	if testing.Short() && !Required() {
+		t.Skipf("integration test (%s) skipped in -short mode", reason)
+	}
+}
+
+// RequireBinary returns the path of the named program, or skips (fails when
+// required) when it is not installed.
+func RequireBinary(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Unavailable(t, "%s is not installed: %v", name, err)
+	}
+	return p
+}
+
+// RequireRoot skips (fails when required) unless the test runs as root.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Unavailable(t, "needs root (euid is %d)", os.Geteuid())
+	}
+}
