@@ -129,4 +129,3 @@ func figures(p point.Point) string {
 	}
 	return strings.Join(out, " ")
 }
-
