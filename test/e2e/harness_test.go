@@ -1,6 +1,3 @@
-// Package e2e runs the real probity-agent and probity-collector binaries on
-// loopback: enrolment, probe cycles, scoring, the report, and delivery across
-// a collector outage.
 package e2e
 
 import (
