@@ -7,7 +7,7 @@ BIN=./bin
 DATA=./data
 PORT=${PROBITY_DEMO_PORT:-8470}
 URL="http://127.0.0.1:${PORT}"
-COLLECTOR=("$BIN/probity-collector" --config configs/collector.demo.yaml --listen "127.0.0.1:${PORT}")
+collector() { "$BIN/probity-collector" "$@" --config configs/collector.demo.yaml --listen "127.0.0.1:${PORT}"; }
 AGENT_CFG=configs/agent.demo.yaml
 
 mkdir -p "$DATA/collector" "$DATA/agent"
@@ -27,7 +27,7 @@ if curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null; then
   exit 1
 fi
 
-"${COLLECTOR[@]}" serve 2> >(sed 's/^/[collector] /' >&2) &
+collector serve 2> >(sed 's/^/[collector] /' >&2) &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break
@@ -36,14 +36,14 @@ done
 curl -fsS -o /dev/null "$URL/healthz" || { echo "The collector did not start; see the log above." >&2; exit 1; }
 
 # Demo trust and school, created once.
-if ! "${COLLECTOR[@]}" site list 2>/dev/null | grep -q '^demo-school '; then
-  "${COLLECTOR[@]}" trust add "Demo Trust" >/dev/null 2>&1 || true
-  "${COLLECTOR[@]}" site add --trust "Demo Trust" --name "Demo School" --id demo-school --urn 100000 --phase secondary
+if ! collector site list 2>/dev/null | grep -q '^demo-school '; then
+  collector trust add "Demo Trust" >/dev/null 2>&1 || true
+  collector site add --trust "Demo Trust" --name "Demo School" --id demo-school --urn 100000 --phase secondary
 fi
 
 # Enrol the local agent once; its credential lives in data/agent.
 if [ ! -f "$DATA/agent/credential.json" ]; then
-  token=$("${COLLECTOR[@]}" agent token --site demo-school 2>/dev/null)
+  token=$(collector agent token --site demo-school 2>/dev/null)
   "$BIN/probity-agent" enrol --config "$AGENT_CFG" --collector "$URL" --token "$token"
 fi
 
