@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/probity-edu/probity/agent/enrol"
+	"github.com/probity-edu/probity/agent/health"
 	"github.com/probity-edu/probity/agent/probe"
 	"github.com/probity-edu/probity/agent/schedule"
 	"github.com/probity-edu/probity/agent/settings"
@@ -90,7 +91,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			case <-ctx.Done():
 				return
 			case now := <-t.C:
-				put([]point.Point{selfPoint(now, q.Stats(), sh.Stats(), sched.Stats())})
+				put([]point.Point{health.Point(now, version.Version, q.Stats(), sh.Stats(), sched.Stats())})
 			}
 		}
 	}()
@@ -98,21 +99,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	log.Info("agent stopping: finishing running probes")
 	wg.Wait()
 	// One last record of our own state, so the spool's counters are never lost.
-	put([]point.Point{selfPoint(time.Now(), q.Stats(), sh.Stats(), sched.Stats())})
+	put([]point.Point{health.Point(time.Now(), version.Version, q.Stats(), sh.Stats(), sched.Stats())})
 	log.Info("agent stopped", "produced_points", produced.Load(), "queued_batches", q.Stats().Batches)
 	return nil
-}
-
-// selfPoint is the agent measurement: the agent's own health.
-func selfPoint(now time.Time, qs spool.Stats, ss ship.Stats, sc schedule.Stats) point.Point {
-	return point.New("agent", map[string]string{"version": version.Version}, map[string]any{
-		"queued_batches":  int64(qs.Batches),
-		"queued_bytes":    qs.Bytes,
-		"dropped_points":  qs.DroppedPoints + ss.RejectedPoints,
-		"ship_failures":   ss.Failures,
-		"probe_failures":  sc.ProbeFailures,
-		"shipped_batches": ss.Sent,
-	}, now)
 }
 
 func buildJobs(cfg settings.Agent, log *slog.Logger) ([]schedule.Job, error) {

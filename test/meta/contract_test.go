@@ -8,11 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/probity-edu/probity/agent/health"
 	"github.com/probity-edu/probity/agent/probe"
 	"github.com/probity-edu/probity/agent/probe/dns"
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
+	"github.com/probity-edu/probity/agent/schedule"
+	"github.com/probity-edu/probity/agent/ship"
+	"github.com/probity-edu/probity/agent/spool"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/internal/point"
 	"github.com/probity-edu/probity/internal/testenv"
@@ -78,6 +82,8 @@ func TestProbesKeepTheMeasurementContract(t *testing.T) {
 			checkPoint(t, table, pt)
 		}
 	}
+	seen["agent"] = true
+	checkPoint(t, table, health.Point(time.Now(), "dev", spool.Stats{}, ship.Stats{}, schedule.Stats{}))
 	for _, m := range []string{"dns", "http", "host"} {
 		if !seen[m] {
 			t.Errorf("no %s points were produced", m)
