@@ -20,6 +20,7 @@ import (
 	"github.com/probity-edu/probity/internal/config"
 	"github.com/probity-edu/probity/internal/config/cfgerr"
 	"github.com/probity-edu/probity/internal/logging"
+	"github.com/probity-edu/probity/internal/yamlpath"
 )
 
 // Agent is the whole of agent.yaml.
@@ -119,22 +120,22 @@ func (a *Agent) FinishYAML(root *yaml.Node) error {
 		if def, ok := Kinds[p.Kind]; ok && p.Interval == 0 {
 			p.Interval = def
 		}
-		if n := config.NodeAt(root, base+".ping"); n != nil {
+		if n := yamlpath.NodeAt(root, base+".ping"); n != nil {
 			c := ping.Defaults
 			errs = append(errs, cfgerr.Prefix(base+".ping", n.Decode(&c)))
 			p.Ping = &c
 		}
-		if n := config.NodeAt(root, base+".dns"); n != nil {
+		if n := yamlpath.NodeAt(root, base+".dns"); n != nil {
 			c := dns.Defaults
 			errs = append(errs, cfgerr.Prefix(base+".dns", n.Decode(&c)))
 			p.DNS = &c
 		}
-		if n := config.NodeAt(root, base+".http"); n != nil {
+		if n := yamlpath.NodeAt(root, base+".http"); n != nil {
 			c := httpcheck.Defaults
 			errs = append(errs, cfgerr.Prefix(base+".http", n.Decode(&c)))
 			p.HTTP = &c
 		}
-		if n := config.NodeAt(root, base+".host"); n != nil || p.Kind == "host" {
+		if n := yamlpath.NodeAt(root, base+".host"); n != nil || p.Kind == "host" {
 			c := host.Defaults
 			if n != nil {
 				errs = append(errs, cfgerr.Prefix(base+".host", n.Decode(&c)))

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/probity-edu/probity/internal/yamlpath"
 	"gopkg.in/yaml.v3"
 )
 
@@ -48,16 +49,16 @@ type problems struct {
 // add records msg at path, a document key path such as
 // requirements[3].rule.conditions[0].field.
 func (p *problems) add(path, format string, args ...any) {
-	e := &Error{File: p.file, Line: lineOf(p.root, path), Msg: fmt.Sprintf(format, args...)}
+	e := &Error{File: p.file, Line: yamlpath.LineOf(p.root, path), Msg: fmt.Sprintf(format, args...)}
 	e.ID, e.Key = p.split(path)
 	p.errs = append(p.errs, e)
 }
 
 // addLine records msg at a line known from the YAML decoder.
 func (p *problems) addLine(line int, key string, atParent bool, msg string) {
-	path := pathAt(p.root, line, key)
+	path := yamlpath.PathAt(p.root, line, key)
 	if atParent {
-		path = parentPath(path)
+		path = yamlpath.Parent(path)
 	}
 	e := &Error{File: p.file, Line: line, Msg: msg}
 	e.ID, e.Key = p.split(path)
@@ -73,7 +74,7 @@ func (p *problems) split(path string) (id, key string) {
 		return "", path
 	}
 	i, _ := strconv.Atoi(m[1])
-	if n := nodeAt(p.root, "requirements["+m[1]+"].id"); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
+	if n := yamlpath.NodeAt(p.root, "requirements["+m[1]+"].id"); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
 		return n.Value, m[2]
 	}
 	return fmt.Sprintf("requirements[%d]", i), m[2]

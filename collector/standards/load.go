@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/probity-edu/probity/internal/yamlpath"
 	"gopkg.in/yaml.v3"
 )
 
@@ -119,7 +120,7 @@ func build(raw rawCatalogue, tab Table, p *problems) *Catalogue {
 	for i, rr := range raw.Requirements {
 		path := fmt.Sprintf("requirements[%d]", i)
 		if first, dup := seen[rr.ID]; dup && rr.ID != "" {
-			p.add(path+".id", "duplicate: also at line %d", lineOf(p.root, fmt.Sprintf("requirements[%d].id", first)))
+			p.add(path+".id", "duplicate: also at line %d", yamlpath.LineOf(p.root, fmt.Sprintf("requirements[%d].id", first)))
 		} else {
 			seen[rr.ID] = i
 		}

@@ -40,7 +40,7 @@ var invalid = map[string]string{
 	"invalid-measurement":                 "invalid-measurement.yaml:15: FM-13: rule.conditions[0].measurement: unknown measurement \"dnz\" (see measurements.yaml)",
 	"invalid-median-of-string":            "invalid-median-of-string.yaml:20: FM-13: rule.conditions[0].stat: median needs a numeric field and dns.rcode is a string; use share with a match",
 	"invalid-min-samples":                 "invalid-min-samples.yaml:23: FM-13: rule.conditions[0].min_samples: must be at least 1",
-	"invalid-missing-version":             "invalid-missing-version.yaml:1: version: required",
+	"invalid-missing-version":             "invalid-missing-version.yaml: version: required",
 	"invalid-name-missing":                "invalid-name-missing.yaml:14: FM-13: rule.conditions[0].name: required: plain English, such as \"Google SafeSearch enforced\"",
 	"invalid-no-conditions":               "invalid-no-conditions.yaml:13: FM-13: rule.conditions: a rule needs at least one condition",
 	"invalid-no-requirements":             "invalid-no-requirements.yaml:3: requirements: no requirements",

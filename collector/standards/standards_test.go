@@ -23,7 +23,7 @@ func TestMeasurementsLoad(t *testing.T) {
 		"filter":      {"pass", "outcome", "mechanism", "duration_ms"},
 		"safesearch":  {"enforced", "method", "detail"},
 		"host":        {"cpu_pct", "mem_pct", "disk_pct", "load1", "load5", "load15", "procs", "uptime_s", "temp_c", "nic_mbps"},
-		"agent":       {"queued_batches", "queued_bytes", "dropped_points", "ship_failures", "probe_failures"},
+		"agent":       {"queued_batches", "queued_bytes", "dropped_points", "ship_failures", "probe_failures", "shipped_batches"},
 	}
 	wantTags := map[string][]string{
 		"ping": {"target", "role"}, "dns": {"resolver", "qname", "qtype"}, "http": {"target", "role"},

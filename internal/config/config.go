@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/probity-edu/probity/internal/config/cfgerr"
+	"github.com/probity-edu/probity/internal/yamlpath"
 )
 
 // Validator is implemented by every configuration root.
@@ -121,7 +122,6 @@ func decodeStrict(file string, data []byte, dst any) (*yaml.Node, error) {
 	if !errors.As(err, &te) {
 		return nil, syntaxError(file, err)
 	}
-	keys := keyLines(&root)
 	var out []error
 	for _, msg := range te.Errors {
 		e := &Error{File: file, Msg: msg}
@@ -130,9 +130,9 @@ func decodeStrict(file string, data []byte, dst any) (*yaml.Node, error) {
 			e.Msg = m[2]
 			if u := unknownRe.FindStringSubmatch(m[2]); u != nil {
 				e.Msg = fmt.Sprintf("unknown key %q (check its spelling and indentation)", u[1])
-				e.Path = keys.find(e.Line, u[1])
+				e.Path = keyPath(&root, e.Line, u[1])
 			} else {
-				e.Path = keys.valueAt(e.Line)
+				e.Path = yamlpath.PathAt(&root, e.Line, "")
 			}
 		}
 		out = append(out, e)
@@ -158,7 +158,7 @@ func locate(file string, root *yaml.Node, err error) error {
 		ce := &Error{File: file, Msg: e.Error()}
 		if errors.As(e, &fe) {
 			ce.Path, ce.Msg = fe.Path, fe.Msg
-			ce.Line = lineOf(root, fe.Path)
+			ce.Line = yamlpath.LineOf(root, fe.Path)
 		}
 		out = append(out, ce)
 	}

@@ -78,48 +78,6 @@ func FuzzChain(f *testing.F) {
 	})
 }
 
-var resolverCases = []struct {
-	in, want string
-	ok       bool
-}{
-	{"127.0.0.1:53", "127.0.0.1:53", true},
-	{"127.0.0.1", "127.0.0.1:53", true},
-	{"::1", "[::1]:53", true},
-	{"[::1]:5353", "[::1]:5353", true},
-	{"10.0.0.1:053", "10.0.0.1:53", true},
-	{"dns.example:53", "", false},
-	{"127.0.0.1:0", "", false},
-	{"127.0.0.1:70000", "", false},
-	{"127.0.0.1:", "", false},
-	{"", "", false},
-	{"[::1]", "", false},
-}
-
-func TestNormalizeResolver(t *testing.T) {
-	for _, tc := range resolverCases {
-		got, err := normalizeResolver(tc.in)
-		if got != tc.want || (err == nil) != tc.ok {
-			t.Errorf("normalizeResolver(%q) = %q, %v; want %q, ok %v", tc.in, got, err, tc.want, tc.ok)
-		}
-	}
-}
-
-func FuzzNormalizeResolver(f *testing.F) {
-	for _, tc := range resolverCases {
-		f.Add(tc.in)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n, err := normalizeResolver(s)
-		if err != nil {
-			return
-		}
-		// Normal forms are fixed points.
-		if again, err := normalizeResolver(n); err != nil || again != n {
-			t.Errorf("normalizeResolver(%q) = %q, but that normalises to %q, %v", s, n, again, err)
-		}
-	})
-}
-
 func TestSystemResolvers(t *testing.T) {
 	path := t.TempDir() + "/resolv.conf"
 	if err := writeFile(path, "# comment\nsearch school.example\nnameserver 127.0.0.53\nnameserver ::1\noptions edns0\n"); err != nil {

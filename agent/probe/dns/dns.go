@@ -58,7 +58,7 @@ var Defaults = Config{Timeout: 2 * time.Second}
 func (c Config) Validate() error {
 	var errs []error
 	for i, r := range c.Resolvers {
-		if _, err := normalizeResolver(r); err != nil {
+		if _, err := probe.NormalizeResolver(r); err != nil {
 			errs = append(errs, cfgerr.Errorf(fmt.Sprintf("resolvers[%d]", i), "%v", err))
 		}
 	}
@@ -102,7 +102,7 @@ func New(c Config, d probe.Deps) (*Prober, error) {
 	d = d.WithDefaults()
 	p := &Prober{timeout: c.Timeout, log: d.Log, now: d.Now}
 	for _, r := range c.Resolvers {
-		n, _ := normalizeResolver(r) // checked by Validate
+		n, _ := probe.NormalizeResolver(r) // checked by Validate
 		p.resolvers = append(p.resolvers, n)
 	}
 	if len(p.resolvers) == 0 {

@@ -3,33 +3,10 @@ package dns
 import (
 	"fmt"
 	"net"
-	"net/netip"
-	"strconv"
 
 	mdns "github.com/miekg/dns"
+	"github.com/probity-edu/probity/agent/probe"
 )
-
-// normalizeResolver turns a configured resolver into ip:port. A bare IP
-// gets port 53. Names are refused: resolving the resolver would need a
-// resolver, and the measurement would depend on it.
-func normalizeResolver(s string) (string, error) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return net.JoinHostPort(a.String(), "53"), nil
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", fmt.Errorf("%q is not ip:port", s)
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return "", fmt.Errorf("%q: the host must be an IP address", s)
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || n == 0 {
-		return "", fmt.Errorf("%q: port must be 1 to 65535", s)
-	}
-	return net.JoinHostPort(a.String(), strconv.FormatUint(n, 10)), nil
-}
 
 // systemResolvers returns the name servers of a resolv.conf file as
 // ip:port.
@@ -40,7 +17,7 @@ func systemResolvers(path string) ([]string, error) {
 	}
 	var out []string
 	for _, s := range cc.Servers {
-		r, err := normalizeResolver(net.JoinHostPort(s, cc.Port))
+		r, err := probe.NormalizeResolver(net.JoinHostPort(s, cc.Port))
 		if err != nil {
 			continue // a scoped or odd entry we cannot use
 		}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,7 +77,7 @@ func (c Config) Validate() error {
 			errs = append(errs, cfgerr.Errorf(base+".name", "%q is already the name of targets[%d]", t.name(), j))
 		}
 		seen[t.name()] = i
-		if t.Method != "" && !contains(Methods, t.Method) {
+		if t.Method != "" && !slices.Contains(Methods, t.Method) {
 			errs = append(errs, cfgerr.Errorf(base+".method", "must be GET, HEAD or OPTIONS, not %q", t.Method))
 		}
 		for k, s := range t.ExpectStatus {
@@ -89,7 +90,7 @@ func (c Config) Validate() error {
 		errs = append(errs, cfgerr.Errorf("timeout", "must be between 0 and 5m, not %s", c.Timeout))
 	}
 	if c.Resolver != "" {
-		if _, err := normalizeResolver(c.Resolver); err != nil {
+		if _, err := probe.NormalizeResolver(c.Resolver); err != nil {
 			errs = append(errs, cfgerr.Errorf("resolver", "%v", err))
 		}
 	}
@@ -97,15 +98,6 @@ func (c Config) Validate() error {
 		errs = append(errs, cfgerr.Errorf("ca_file", "has no effect with insecure_skip_verify: true"))
 	}
 	return errors.Join(errs...)
-}
-
-func contains[T comparable](list []T, v T) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Prober checks the configured targets.
@@ -159,7 +151,7 @@ func statusOK(code int, expect []int) bool {
 	if len(expect) == 0 {
 		return code >= 200 && code < 400
 	}
-	return contains(expect, code)
+	return slices.Contains(expect, code)
 }
 
 // detail is a short description of err for the error field: the URL and

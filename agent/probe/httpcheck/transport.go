@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
-	"strconv"
+
+	"github.com/probity-edu/probity/agent/probe"
 )
 
 // newClient builds the client of one Prober: a transport of its own with
@@ -28,7 +27,7 @@ func newClient(c Config) (*http.Client, error) {
 	}
 	dialer := &net.Dialer{Timeout: c.Timeout}
 	if c.Resolver != "" {
-		addr, _ := normalizeResolver(c.Resolver) // checked by Validate
+		addr, _ := probe.NormalizeResolver(c.Resolver) // checked by Validate
 		dialer.Resolver = resolverAt(addr)
 	}
 	tr := &http.Transport{
@@ -78,24 +77,4 @@ func resolverAt(addr string) *net.Resolver {
 			return d.DialContext(ctx, network, addr)
 		},
 	}
-}
-
-// normalizeResolver turns "ip:port" or a bare IP (port 53) into ip:port.
-func normalizeResolver(s string) (string, error) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return net.JoinHostPort(a.String(), "53"), nil
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", errors.New("must be ip:port")
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return "", fmt.Errorf("%q: the host must be an IP address", s)
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || n == 0 {
-		return "", fmt.Errorf("%q: port must be 1 to 65535", s)
-	}
-	return net.JoinHostPort(a.String(), strconv.FormatUint(n, 10)), nil
 }

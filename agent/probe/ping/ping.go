@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,7 +96,7 @@ func (c Config) Validate() error {
 		case !validHost(t.Host):
 			errs = append(errs, cfgerr.Errorf(base+".host", "%q is neither an IP address nor a host name", t.Host))
 		}
-		if t.Role != "" && !contains(Roles, t.Role) {
+		if t.Role != "" && !slices.Contains(Roles, t.Role) {
 			errs = append(errs, cfgerr.Errorf(base+".role", "unknown role %q (known: gateway, isp, internet, collector, or empty)", t.Role))
 		}
 	}
@@ -117,15 +118,6 @@ func (c Config) Validate() error {
 		errs = append(errs, cfgerr.Errorf("mode", "must be auto, privileged or unprivileged, not %q", c.Mode))
 	}
 	return errors.Join(errs...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Prober pings the configured targets.

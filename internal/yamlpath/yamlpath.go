@@ -1,4 +1,7 @@
-package standards
+// Package yamlpath finds nodes and lines in a parsed YAML document by key
+// path (requirements[3].rule.conditions[0].field), so that errors found on
+// decoded values can name the file line a person has to fix.
+package yamlpath
 
 import (
 	"strconv"
@@ -7,28 +10,24 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Key paths look like requirements[3].rule.conditions[0].field; these
-// helpers find their lines in the parsed document so that validation
-// errors, found on decoded values, can name the line.
-
-// nodeAt returns the value node at path, or nil.
-func nodeAt(root *yaml.Node, path string) *yaml.Node {
+// NodeAt returns the value node at path, or nil.
+func NodeAt(root *yaml.Node, path string) *yaml.Node {
 	n, _ := walk(root, path)
 	return n
 }
 
-// lineOf returns the line of the key at path, or of its nearest ancestor in
+// LineOf returns the line of the key at path, or of its nearest ancestor in
 // the file (a missing required key is reported where its parent is).
-func lineOf(root *yaml.Node, path string) int {
-	for p := path; ; p = parentPath(p) {
+func LineOf(root *yaml.Node, path string) int {
+	for p := path; ; p = Parent(p) {
+		if p == "" {
+			return 0 // nothing of the path is in the document
+		}
 		if n, key := walk(root, p); n != nil {
 			if key != nil {
 				return key.Line
 			}
 			return n.Line
-		}
-		if p == "" {
-			return 0
 		}
 	}
 }
@@ -72,9 +71,9 @@ func walk(root *yaml.Node, path string) (val, key *yaml.Node) {
 	return n, key
 }
 
-// pathAt finds the path of the key called name on line (the decoder names
+// PathAt finds the path of the key called name on line (the decoder names
 // unknown keys by line and name); without a name, the last key on the line.
-func pathAt(root *yaml.Node, line int, name string) string {
+func PathAt(root *yaml.Node, line int, name string) string {
 	found := ""
 	var visit func(n *yaml.Node, path string)
 	visit = func(n *yaml.Node, path string) {
@@ -107,7 +106,7 @@ func pathAt(root *yaml.Node, line int, name string) string {
 	return found
 }
 
-func parentPath(p string) string {
+func Parent(p string) string {
 	i := strings.LastIndexAny(p, ".[")
 	if i < 0 {
 		return ""
