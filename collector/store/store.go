@@ -78,57 +78,6 @@ type PointQuery struct {
 	From, To    time.Time
 }
 
-// Bucket is an hourly aggregate of one numeric field of one series.
-type Bucket struct {
-	Site        string
-	Measurement string
-	Series      string // point.SeriesKey of the series, without site and agent
-	Field       string
-	Start       time.Time // hour start, UTC
-	Count       int64
-	Min, Max    float64
-	Sum         float64
-}
-
-// Mean of the bucket's samples.
-func (b Bucket) Mean() float64 {
-	if b.Count == 0 {
-		return 0
-	}
-	return b.Sum / float64(b.Count)
-}
-
-// RollupQuery selects buckets; empty Measurement or Field means all.
-type RollupQuery struct {
-	Site        string
-	Measurement string
-	Field       string
-	From, To    time.Time
-}
-
-// Verdict is the stored result of evaluating one requirement for one site.
-type Verdict struct {
-	Site        string
-	ReqID       string
-	State       string // met, partly_met, not_met, not_enough_data, attested, attestation_expired, not_applicable
-	Summary     string // one plain-English sentence
-	Evidence    []byte // JSON, shaped by the scoring engine
-	Catalogue   string // catalogue version used
-	EvaluatedAt time.Time
-}
-
-// Attestation is a named person's evidence for a requirement no probe can measure.
-type Attestation struct {
-	ID      int64
-	Site    string
-	ReqID   string
-	By      string
-	Note    string
-	Link    string
-	At      time.Time
-	Expires time.Time
-}
-
 // Stats are counters for /metrics.
 type Stats struct {
 	Points  int64
@@ -163,18 +112,8 @@ type Store interface {
 	WriteBatch(ctx context.Context, b Batch, now time.Time) (dup bool, err error)
 	Points(ctx context.Context, q PointQuery) ([]point.Point, error)
 
-	// Rollups and retention.
-	Rollup(ctx context.Context, from, to time.Time) error // (re)builds the hours touching [from, to)
-	Rollups(ctx context.Context, q RollupQuery) ([]Bucket, error)
-	Prune(ctx context.Context, before time.Time) (int64, error) // raw points and batch ids older than before
-
-	// Verdicts: SaveVerdicts replaces the site's current verdicts and keeps
-	// history; Verdicts returns the current ones ordered by requirement id.
-	SaveVerdicts(ctx context.Context, site string, vs []Verdict) error
-	Verdicts(ctx context.Context, site string) ([]Verdict, error)
-
-	AddAttestation(ctx context.Context, a Attestation) (Attestation, error)
-	Attestations(ctx context.Context, site string) ([]Attestation, error)
+	RollupStore
+	EvidenceStore
 
 	Stats(ctx context.Context) (Stats, error)
 	Close() error
