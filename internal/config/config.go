@@ -86,15 +86,16 @@ func Load(path string, dst Validator, o Options) error {
 		}
 		if f, ok := dst.(Finisher); ok {
 			if err := f.FinishYAML(root); err != nil {
-				return locate(path, root, err)
+				return locate(path, root, nil, err)
 			}
 		}
 	}
-	if err := overlay(dst, o); err != nil {
+	overridden, err := overlay(dst, o)
+	if err != nil {
 		return err
 	}
 	if err := dst.Validate(); err != nil {
-		return locate(path, root, err)
+		return locate(path, root, overridden, err)
 	}
 	return nil
 }
@@ -150,15 +151,20 @@ func syntaxError(file string, err error) error {
 	return e
 }
 
-// locate maps validation errors to lines of the file.
-func locate(file string, root *yaml.Node, err error) error {
+// locate maps validation errors to lines of the file, or to the
+// environment variable or flag that set the key.
+func locate(file string, root *yaml.Node, overridden map[string]string, err error) error {
 	var out []error
 	for _, e := range cfgerr.Flatten(err) {
 		var fe *cfgerr.Error
 		ce := &Error{File: file, Msg: e.Error()}
 		if errors.As(e, &fe) {
 			ce.Path, ce.Msg = fe.Path, fe.Msg
-			ce.Line = yamlpath.LineOf(root, fe.Path)
+			if src, ok := overridden[fe.Path]; ok {
+				ce.File = src
+			} else {
+				ce.Line = yamlpath.LineOf(root, fe.Path)
+			}
 		}
 		out = append(out, ce)
 	}
@@ -176,8 +182,10 @@ func ReadFile(path string) ([]byte, error) {
 }
 
 // overlay applies PROBITY_* environment variables and changed flags to the
-// scalar keys of dst (keys inside lists are set in the file only).
-func overlay(dst any, o Options) error {
+// scalar keys of dst (keys inside lists are set in the file only). It
+// returns which keys it set and from where.
+func overlay(dst any, o Options) (map[string]string, error) {
+	set := map[string]string{}
 	v := viper.New()
 	v.SetEnvPrefix(o.EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
@@ -198,13 +206,14 @@ func overlay(dst any, o Options) error {
 		if !v.IsSet(key) {
 			return
 		}
+		src := o.EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+		if o.Flags != nil && o.Flags.Lookup(key) != nil && o.Flags.Lookup(key).Changed {
+			src = "--" + key
+		}
+		set[key] = src
 		if err := setScalar(field, v.GetString(key)); err != nil {
-			src := o.EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
-			if o.Flags != nil && o.Flags.Lookup(key) != nil && o.Flags.Lookup(key).Changed {
-				src = "--" + key
-			}
 			out = append(out, &Error{File: src, Path: key, Msg: err.Error()})
 		}
 	})
-	return errors.Join(out...)
+	return set, errors.Join(out...)
 }

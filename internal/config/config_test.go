@@ -128,6 +128,15 @@ func TestEnvBadValueNamesVariable(t *testing.T) {
 	}
 }
 
+func TestValidationErrorNamesEnvironmentVariable(t *testing.T) {
+	p := write(t, "name: file\ninterval: 30s\n")
+	t.Setenv("PROBITY_INTERVAL", "10ms")
+	err := Load(p, defaults(), Options{})
+	if err == nil || err.Error() != "PROBITY_INTERVAL: interval: must be at least 1s" {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestPrintRedactsSecrets(t *testing.T) {
 	c := defaults()
 	c.Token = "s3cret-value"
