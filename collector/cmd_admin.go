@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/probity-edu/probity/collector/api"
-	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
 )
 
@@ -136,47 +135,5 @@ func cmdAgentToken(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fmt.Fprintln(stdout, token)
 	fmt.Fprintf(stderr, "One-time token for site %s (%s), valid until %s. On the agent run:\n  probity-agent enrol --collector %s --token %s\n",
 		site.ID, site.Name, expires.Format(time.RFC3339), c.config.BaseURL(), token)
-	return nil
-}
-
-func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var siteID, req, by, note, link, at *string
-	_, st, err := setup(ctx, "attest", args, stdout, stderr, func(fs *pflag.FlagSet) {
-		siteID = fs.String("site", "", "site id or URN (required)")
-		req = fs.String("req", "", "requirement id, e.g. DL-1 (required)")
-		by = fs.String("by", "", "name and role of the person attesting (required)")
-		note = fs.String("note", "", "what the evidence is (required)")
-		link = fs.String("link", "", "where the evidence is kept")
-		at = fs.String("at", "", "date of the evidence, YYYY-MM-DD (default today)")
-	})
-	if err != nil || st == nil {
-		return err
-	}
-	defer st.Close()
-	if *siteID == "" || *req == "" || *by == "" || *note == "" {
-		return fmt.Errorf("--site, --req, --by and --note are required")
-	}
-	site, err := st.Site(ctx, *siteID)
-	if err != nil {
-		return fmt.Errorf("site %q: %w", *siteID, err)
-	}
-	r, ok := standards.Default().Requirement(*req)
-	if !ok {
-		return fmt.Errorf("no requirement %q in catalogue %s", *req, standards.Default().Version)
-	}
-	if r.Evidence == standards.EvidenceMeasured {
-		return fmt.Errorf("%s is measured by probes and cannot be attested", r.ID)
-	}
-	when := time.Now().UTC()
-	if *at != "" {
-		if when, err = time.Parse("2006-01-02", *at); err != nil {
-			return fmt.Errorf("--at must be YYYY-MM-DD: %v", err)
-		}
-	}
-	a, err := st.AddAttestation(ctx, store.Attestation{Site: site.ID, ReqID: r.ID, By: *by, Note: *note, Link: *link, At: when, Expires: r.AttestationExpiry(when)})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Attestation %d recorded for %s at %s by %s; it expires on %s.\n", a.ID, r.ID, site.ID, a.By, a.Expires.Format("2 January 2006"))
 	return nil
 }

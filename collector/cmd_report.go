@@ -12,7 +12,6 @@ import (
 
 	"github.com/probity-edu/probity/collector/jobs"
 	"github.com/probity-edu/probity/collector/report"
-	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/internal/logging"
 )
 
@@ -25,7 +24,11 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	runner := &jobs.Runner{Store: st, Catalogue: standards.Default(), Retention: c.config.Retention.Raw, Log: logging.New(c.config.Log, stderr)}
+	cat, err := catalogueWithPolicy(c.config.Standards.Policy)
+	if err != nil {
+		return err
+	}
+	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: c.config.Retention.Raw, Log: logging.New(c.config.Log, stderr)}
 	sites, err := st.Sites(ctx)
 	if err != nil {
 		return err
@@ -53,11 +56,12 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var siteID, format, out *string
-	_, st, err := setup(ctx, "report", args, stdout, stderr, func(fs *pflag.FlagSet) {
+	var siteID, format, out, since *string
+	c, st, err := setup(ctx, "report", args, stdout, stderr, func(fs *pflag.FlagSet) {
 		siteID = fs.String("site", "", "site id or URN (required)")
 		format = fs.String("format", "html", "html or json")
 		out = fs.String("out", "-", "output file; - for standard output")
+		since = fs.String("since", "90d", "compare with the verdicts as they stood then: 90d, a date (2026-09-01) or RFC 3339")
 	})
 	if err != nil || st == nil {
 		return err
@@ -66,7 +70,16 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *siteID == "" {
 		return fmt.Errorf("--site is required")
 	}
-	rep, err := report.Build(ctx, st, standards.Default(), *siteID, time.Now())
+	now := time.Now()
+	from, err := report.ParseSince(*since, now)
+	if err != nil {
+		return fmt.Errorf("--since: %w", err)
+	}
+	cat, err := catalogueWithPolicy(c.config.Standards.Policy)
+	if err != nil {
+		return err
+	}
+	rep, err := report.BuildWith(ctx, st, cat, *siteID, report.Options{Now: now, Since: from})
 	if err != nil {
 		return err
 	}

@@ -13,26 +13,9 @@ import (
 	"github.com/probity-edu/probity/collector/api"
 	"github.com/probity-edu/probity/collector/jobs"
 	"github.com/probity-edu/probity/collector/report"
-	"github.com/probity-edu/probity/collector/standards"
-	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/logging"
 	"github.com/probity-edu/probity/internal/version"
 )
-
-// reports renders report pages for the API.
-type reports struct {
-	st  store.Store
-	cat *standards.Catalogue
-}
-
-func (r reports) RenderHTML(w http.ResponseWriter, req *http.Request, site store.Site) error {
-	rep, err := report.Build(req.Context(), r.st, r.cat, site.ID, time.Now())
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return rep.WriteHTML(w)
-}
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommon("serve")
@@ -46,8 +29,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	cat := standards.Default()
-	srv := &api.Server{Store: st, Reports: reports{st, cat}, MaxBody: int64(cfg.Ingest.MaxBody), Log: log.With("component", "api")}
+	cat, err := catalogueWithPolicy(cfg.Standards.Policy)
+	if err != nil {
+		return err
+	}
+	srv := &api.Server{Store: st, Reports: report.Renderer{Source: st, Catalogue: cat}, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody), Log: log.With("component", "api")}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -36,8 +36,18 @@ Usage:
   probity-collector score [--site S]                         evaluate every requirement now
   probity-collector report --site S [--format html|json] [--out FILE]
                                                              write a site's evidence report
-  probity-collector attest --site S --req ID --by NAME --note TEXT [--link URL] [--at DATE]
+  probity-collector attest --site S --req ID --by NAME [--role R] --note TEXT [--link URL] [--at DATE]
                                                              record a person's evidence for a requirement
+  probity-collector attestations --site S [--history] [--req ID]
+                                                             list attestations (current, or all with --history)
+  probity-collector trust summary --trust NAME [--format table|json]
+                                                             per standard, how many schools meet it; the commonest gaps
+  probity-collector admin token --name N | --list | --revoke N
+                                                             admin tokens for the attestation API
+  probity-collector standards list [--standard S] [--core[=false]] [--evidence E] [--policy FILE] [--json]
+                                                             list the DfE requirements
+  probity-collector standards show ID [--policy FILE] [--json]
+                                                             one requirement in full, its rule in plain English
   probity-collector version                                  print build information
 
 Common flags:
@@ -67,18 +77,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	cmd, rest := args[0], args[1:]
 	// Two-word commands: trust add, site add|list, agent token.
-	if (cmd == "trust" || cmd == "site" || cmd == "agent") && len(rest) > 0 {
+	if (cmd == "trust" || cmd == "site" || cmd == "agent" || cmd == "admin" || cmd == "standards") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	handlers := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"serve":       cmdServe,
-		"trust add":   cmdTrustAdd,
-		"site add":    cmdSiteAdd,
-		"site list":   cmdSiteList,
-		"agent token": cmdAgentToken,
-		"score":       cmdScore,
-		"report":      cmdReport,
-		"attest":      cmdAttest,
+		"serve":          cmdServe,
+		"trust add":      cmdTrustAdd,
+		"site add":       cmdSiteAdd,
+		"site list":      cmdSiteList,
+		"agent token":    cmdAgentToken,
+		"score":          cmdScore,
+		"report":         cmdReport,
+		"attest":         cmdAttest,
+		"attestations":   cmdAttestations,
+		"trust summary":  cmdTrustSummary,
+		"admin token":    cmdAdminToken,
+		"standards list": cmdStandardsList,
+		"standards show": cmdStandardsShow,
 	}
 	if cmd == "version" || cmd == "--version" {
 		fmt.Fprintln(stdout, version.String("probity-collector"))

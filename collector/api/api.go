@@ -1,5 +1,7 @@
 // Package api serves the collector's HTTP interface: enrolment and ingest for
-// agents, sites and verdicts as JSON, the report page, health and metrics.
+// agents; sites, verdicts (current and as they stood at a time),
+// attestations and trust summaries as JSON; the report page, health and
+// metrics. Writes people make (attestations) need an admin token.
 package api
 
 import (
@@ -16,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/probity-edu/probity/collector/ingest"
+	"github.com/probity-edu/probity/collector/report"
+	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/point"
 	"github.com/probity-edu/probity/internal/wire"
@@ -31,9 +35,12 @@ type ReportRenderer interface {
 type Server struct {
 	Store   store.Store
 	Reports ReportRenderer
-	MaxBody int64
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Catalogue validates attestations and sums trusts up; nil means
+	// standards.Default().
+	Catalogue *standards.Catalogue
+	MaxBody   int64
+	Log       *slog.Logger
+	Now       func() time.Time
 	// OnWrite, when set, is told about every stored batch (for sinks such
 	// as InfluxDB later); it must not block.
 	OnWrite func(pts []point.Point)
@@ -61,11 +68,25 @@ func (s *Server) Handler() http.Handler {
 	route("POST "+wire.WritePath, s.write)
 	route("GET "+wire.SitesPath, s.sites)
 	route("GET "+wire.SitesPath+"/{id}/verdicts", s.verdicts)
+	route("GET "+wire.SitesPath+"/{id}/attestations", s.attestations)
+	route("POST "+wire.SitesPath+"/{id}/attestations", s.addAttestation)
+	route("GET "+TrustsPath, s.trusts)
+	route("GET "+TrustsPath+"/{id}/summary", s.trustSummary)
 	route("GET /sites/{id}/report", s.report)
 	route("GET "+wire.HealthPath, s.health)
 	route("GET /{$}", s.index)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// TrustsPath lists trusts; /{id}/summary sums one up per standard.
+const TrustsPath = "/api/v1/trusts"
+
+func (s *Server) catalogue() *standards.Catalogue {
+	if s.Catalogue != nil {
+		return s.Catalogue
+	}
+	return standards.Default()
 }
 
 type statusWriter struct {
@@ -274,7 +295,18 @@ func (s *Server) verdicts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	vs, err := s.Store.Verdicts(r.Context(), site.ID)
+	var vs []store.Verdict
+	var err error
+	if at := r.URL.Query().Get("at"); at != "" {
+		t, perr := report.ParseTime(at)
+		if perr != nil {
+			writeJSON(w, http.StatusBadRequest, fieldErrorBody{Error: "at: " + perr.Error(), Fields: FieldErrors{{"at", perr.Error()}}})
+			return
+		}
+		vs, err = s.Store.VerdictsAt(r.Context(), site.ID, t)
+	} else {
+		vs, err = s.Store.Verdicts(r.Context(), site.ID)
+	}
 	if err != nil {
 		s.Log.Error("verdicts", "site", site.ID, "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{"store unavailable"})

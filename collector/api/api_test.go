@@ -49,7 +49,7 @@ func newFixture(t testing.TB, maxBody int64) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: st, Reports: fakeReports{}, MaxBody: maxBody, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := &Server{Store: st, Reports: fakeReports{}, Catalogue: testCatalogue(), MaxBody: maxBody, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	f := &fixture{st: st, srv: srv, site: site}

@@ -16,7 +16,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6
 {{range .}}<tr><td>{{.Name}}</td><td>{{.Phase}}</td><td>{{.URN}}</td><td><a href="/sites/{{.ID}}/report">evidence report</a></td><td><a href="/api/v1/sites/{{.ID}}/verdicts">verdicts</a></td></tr>
 {{else}}<tr><td colspan="5">No schools yet: <code>probity-collector trust add NAME</code>, then <code>probity-collector site add</code>.</td></tr>{{end}}
 </tbody></table>
-<p><a href="/metrics">metrics</a> · <a href="/healthz">health</a></p>
+<p><a href="/api/v1/trusts">trusts and their summaries (JSON)</a> · <a href="/metrics">metrics</a> · <a href="/healthz">health</a></p>
 </body></html>
 `))
 

@@ -1,6 +1,8 @@
-// Package jobs runs the collector's background work on timers: hourly
-// rollups, scoring every site against the catalogue, and pruning raw points
-// past the retention window. Each job can also be run once (the CLI does).
+// Package jobs runs the collector's background work on timers: rolling up
+// raw points into hourly and daily buckets, scoring every site against the
+// catalogue from those buckets, and pruning raw points and old hourly
+// buckets past their retention. Each job can also be run once (the CLI
+// does).
 package jobs
 
 import (
@@ -14,15 +16,22 @@ import (
 	"github.com/probity-edu/probity/collector/store"
 )
 
+// DefaultHourlyRetention keeps hourly buckets for a year and a month, so a
+// report can compare a term with the same term a year before at hourly
+// detail; daily buckets are kept for good.
+const DefaultHourlyRetention = 400 * 24 * time.Hour
+
 // Runner holds what the jobs need.
 type Runner struct {
 	Store     store.Store
 	Catalogue *standards.Catalogue
+	// Retention is how long raw points are kept (retention.raw).
 	Retention time.Duration
-	Log       *slog.Logger
-	Now       func() time.Time
-
-	lastRollup time.Time
+	// HourlyRetention is how long hourly buckets are kept
+	// (retention.hourly); zero means DefaultHourlyRetention.
+	HourlyRetention time.Duration
+	Log             *slog.Logger
+	Now             func() time.Time
 }
 
 func (r *Runner) now() time.Time {
@@ -32,9 +41,24 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
-// ScoreSite evaluates every requirement for one site and stores the verdicts.
+func (r *Runner) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// ScoreSite rolls up pending hours, then evaluates every requirement for
+// one site from its rollups and stores the verdicts.
 func (r *Runner) ScoreSite(ctx context.Context, site store.Site) ([]score.Verdict, error) {
 	now := r.now()
+	if err := r.Store.RollupPending(ctx, now); err != nil {
+		return nil, fmt.Errorf("rollup before scoring %s: %w", site.ID, err)
+	}
+	return r.scoreSite(ctx, site, now)
+}
+
+func (r *Runner) scoreSite(ctx context.Context, site store.Site, now time.Time) ([]score.Verdict, error) {
 	stored, err := r.Store.Attestations(ctx, site.ID)
 	if err != nil {
 		return nil, fmt.Errorf("attestations of %s: %w", site.ID, err)
@@ -58,16 +82,22 @@ func (r *Runner) ScoreSite(ctx context.Context, site store.Site) ([]score.Verdic
 	return vs, nil
 }
 
-// ScoreAll scores every site; one failing site does not stop the others.
+// ScoreAll rolls up pending hours once, so verdicts see every point stored
+// so far, then scores every site; one failing site does not stop the
+// others.
 func (r *Runner) ScoreAll(ctx context.Context) error {
+	now := r.now()
+	if err := r.Store.RollupPending(ctx, now); err != nil {
+		return fmt.Errorf("rollup before scoring: %w", err)
+	}
 	sites, err := r.Store.Sites(ctx)
 	if err != nil {
 		return fmt.Errorf("listing sites: %w", err)
 	}
 	var firstErr error
 	for _, s := range sites {
-		if _, err := r.ScoreSite(ctx, s); err != nil {
-			r.Log.Error("scoring failed", "site", s.ID, "err", err)
+		if _, err := r.scoreSite(ctx, s, now); err != nil {
+			r.log().Error("scoring failed", "site", s.ID, "err", err)
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -76,36 +106,36 @@ func (r *Runner) ScoreAll(ctx context.Context) error {
 	return firstErr
 }
 
-// Rollup rebuilds hourly aggregates from the last run (or the retention
-// window on the first) up to now.
+// Rollup rolls up every hour written to since it was last rolled up
+// (late batches from a spooled agent included), then the days that ended.
 func (r *Runner) Rollup(ctx context.Context) error {
-	now := r.now()
-	from := r.lastRollup
-	if from.IsZero() {
-		from = now.Add(-r.Retention)
-	}
-	// Late batches from a spooled agent land in past hours: redo the last
-	// day on every run so they are counted.
-	if d := now.Add(-24 * time.Hour); from.After(d) {
-		from = d
-	}
-	if err := r.Store.Rollup(ctx, from.Truncate(time.Hour), now); err != nil {
+	if err := r.Store.RollupPending(ctx, r.now()); err != nil {
 		return fmt.Errorf("rollup: %w", err)
 	}
-	r.lastRollup = now
 	return nil
 }
 
-// Prune drops raw points past retention.
+// Prune drops raw points past retention (rolling up any pending hour it
+// drops first) and hourly buckets past the hourly retention.
 func (r *Runner) Prune(ctx context.Context) error {
-	// Cut on an hour boundary: an hour pruned in part and rolled up again
-	// would lose buckets it had.
-	n, err := r.Store.Prune(ctx, r.now().Add(-r.Retention).Truncate(time.Hour))
+	now := r.now()
+	n, err := r.Store.Prune(ctx, now.Add(-r.Retention))
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
 	if n > 0 {
-		r.Log.Info("pruned raw points past retention", "points", n, "retention", r.Retention)
+		r.log().Info("pruned raw points past retention", "points", n, "retention", r.Retention)
+	}
+	keep := r.HourlyRetention
+	if keep <= 0 {
+		keep = DefaultHourlyRetention
+	}
+	n, err = r.Store.PruneHourly(ctx, now.Add(-keep))
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	if n > 0 {
+		r.log().Info("pruned hourly rollups past retention", "buckets", n, "retention", keep)
 	}
 	return nil
 }
@@ -117,9 +147,9 @@ func (r *Runner) Every(ctx context.Context, name string, d time.Duration, fn fun
 	for {
 		start := time.Now()
 		if err := fn(ctx); err != nil && ctx.Err() == nil {
-			r.Log.Error("job failed", "job", name, "err", err)
+			r.log().Error("job failed", "job", name, "err", err)
 		} else {
-			r.Log.Debug("job done", "job", name, "duration_ms", time.Since(start).Milliseconds())
+			r.log().Debug("job done", "job", name, "duration_ms", time.Since(start).Milliseconds())
 		}
 		select {
 		case <-ctx.Done():

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/probity-edu/probity/collector/report"
 	"github.com/probity-edu/probity/collector/score"
 	"github.com/probity-edu/probity/collector/standards"
@@ -116,5 +118,119 @@ func TestScoreSiteAndReport(t *testing.T) {
 	}
 	if err := r.Prune(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// newSite opens a store with one site and one enrolled agent.
+func newSite(t *testing.T, phase string) (*sqlite.Store, store.Site, store.Agent) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tr, err := st.CreateTrust(ctx, "Trust")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := st.CreateSite(ctx, store.Site{ID: "oak", TrustID: tr.ID, Name: "Oak", Phase: phase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateEnrolToken(ctx, "oak", "h", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	agent, err := st.ConsumeEnrolToken(ctx, "h", store.Agent{Hostname: "pi"}, "c", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, site, agent
+}
+
+// cloudPoints are hourly requests to two cloud targets from -from to -to
+// hours before now; every failEvery-th request to the second fails.
+func cloudPoints(agent store.Agent, now time.Time, from, to, failEvery int) []point.Point {
+	var pts []point.Point
+	for h := from; h > to; h-- {
+		at := now.Add(-time.Duration(h)*time.Hour + 7*time.Minute)
+		for i, target := range []string{"https://login.microsoftonline.com/", "https://accounts.google.com/"} {
+			tags := map[string]string{store.TagSite: agent.SiteID, store.TagAgent: agent.ID, "role": "cloud", "target": target}
+			ok := i == 0 || h%failEvery != 0
+			pts = append(pts, point.New("http", tags, map[string]any{"ok": ok, "result": "ok", "status": int64(200), "total_ms": float64(100 + h%50)}, at))
+		}
+	}
+	return pts
+}
+
+func verdictsByID(vs []score.Verdict) map[string]score.Verdict {
+	m := map[string]score.Verdict{}
+	for _, v := range vs {
+		m[v.ReqID] = v
+	}
+	return m
+}
+
+// Scoring reads rollups only: pruning the raw points changes no verdict,
+// and a batch that arrives late is counted at the next scoring.
+func TestScoringOutlivesRawPoints(t *testing.T) {
+	ctx := context.Background()
+	st, site, agent := newSite(t, "secondary")
+	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	r := &Runner{Store: st, Catalogue: standards.Default(), Retention: 24 * time.Hour, Now: func() time.Time { return now }}
+	// Ten days of requests, the second target failing every 50th.
+	if _, err := st.WriteBatch(ctx, store.Batch{ID: "b1", Agent: agent, Points: cloudPoints(agent, now, 240, 0, 50)}, now); err != nil {
+		t.Fatal(err)
+	}
+	before, err := r.ScoreSite(ctx, site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl4 := verdictsByID(before)["CL-4"]
+	if cl4.Evidence.Samples != 480 || cl4.Evidence.Conditions[0].Samples != 240 {
+		t.Fatalf("CL-4 before pruning: %d samples: %+v", cl4.Evidence.Samples, cl4.Evidence.Conditions)
+	}
+	if err := r.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.Points(ctx, store.PointQuery{Site: "oak", Measurement: "http", From: now.Add(-300 * time.Hour), To: now})
+	if err != nil || len(raw) != 2*24 { // the cut is 09:00 yesterday: 09:37 yesterday .. 08:37 today are kept
+		t.Fatalf("%d raw points left after pruning to a day, %v", len(raw), err)
+	}
+	after, err := r.ScoreSite(ctx, site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("verdicts changed when raw points were pruned (-before +after):\n%s", diff)
+	}
+
+	// Three days of the second target failing, sent late by a spooled agent:
+	// hours already rolled up and, for two of them, already pruned.
+	var late []point.Point
+	for _, p := range cloudPoints(agent, now, 72, 0, 1) {
+		if p.Tags["target"] == "https://accounts.google.com/" {
+			p.Time = p.Time.Add(30 * time.Minute)
+			late = append(late, p)
+		}
+	}
+	if _, err := st.WriteBatch(ctx, store.Batch{ID: "late", Agent: agent, Points: late}, now); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := r.ScoreSite(ctx, site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl4 = verdictsByID(vs)["CL-4"]
+	var google score.ConditionEvidence
+	for _, c := range cl4.Evidence.Conditions {
+		if c.Group == "https://accounts.google.com/" {
+			google = c
+		}
+	}
+	// 240 requests with 4 failures (hours 200, 150, 100, 50), then 72 more
+	// that all failed.
+	if cl4.State != score.NotMet || google.Samples != 240+72 || google.Value != float64(100*(240-4))/312 {
+		t.Errorf("CL-4 after the late batch: %s, google %+v", cl4.State, google)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/probity-edu/probity/collector/score"
+	"github.com/probity-edu/probity/collector/standards"
 )
 
 //go:embed templates/*.html
@@ -17,11 +18,25 @@ var templates embed.FS
 
 var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+	"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	"datePtr":  func(t *time.Time) string { return dateOrDash(t) },
 	"figure":   figure,
 	"standard": standardName,
+	"evidence": evidenceName,
 	"lower":    strings.ToLower,
 }).ParseFS(templates, "templates/report.html"))
+
+func evidenceName(e string) string {
+	switch e {
+	case standards.EvidenceMeasured:
+		return "Measured"
+	case standards.EvidencePartly:
+		return "Partly measured, partly attested"
+	case standards.EvidenceAttested:
+		return "Attested"
+	}
+	return e
+}
 
 func dateOrDash(t *time.Time) string {
 	if t == nil || t.IsZero() {
@@ -42,13 +57,30 @@ func figure(c score.ConditionEvidence) string {
 		fmt.Fprintf(&b, "not enough data (%d samples)", c.Samples)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s %s%s over %d samples, threshold %s %s%s", c.Stat, trim(c.Value), c.Unit, c.Samples, c.Op, trim(c.Threshold), c.Unit)
+	fmt.Fprintf(&b, "%s %s%s over %d samples (needs %s %s%s)", c.Stat, trim(c.Value), unit(c.Unit), c.Samples, opSign(c.Op), trim(c.Threshold), unit(c.Unit))
 	if *c.Met {
 		b.WriteString(" ✓")
 	} else {
 		b.WriteString(" ✗")
 	}
 	return b.String()
+}
+
+func unit(u string) string {
+	switch u {
+	case "", "count":
+		return ""
+	case "%":
+		return "%"
+	}
+	return " " + u
+}
+
+func opSign(op string) string {
+	if s, ok := map[string]string{"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "ne": "≠"}[op]; ok {
+		return s
+	}
+	return op
 }
 
 func trim(f float64) string {

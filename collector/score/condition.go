@@ -1,28 +1,25 @@
 package score
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/internal/point"
 )
 
-// sample is one value of a condition's field: a number, or for share 1 when
-// the match holds and 0 when it does not.
-type sample struct {
-	t time.Time
-	v float64
-}
-
 // groupResult is a condition's figure over one group of samples.
 type groupResult struct {
-	group string
-	value float64
-	n     int
-	met   *bool
+	group  string
+	value  float64
+	n      int
+	met    *bool
+	series []string
+	approx bool
 }
 
 // condResult is one condition evaluated.
@@ -41,63 +38,57 @@ func (r condResult) samples() int {
 	return n
 }
 
-// evalCondition selects the condition's samples from pts and judges them.
-func evalCondition(c standards.Condition, pts []point.Point, phase string, now time.Time) condResult {
-	from := now.Add(-c.Window)
-	byGroup := map[string][]sample{}
+// evalCondition selects the condition's buckets from bs and judges them.
+func evalCondition(c standards.Condition, bs []rollup.Bucket, phase string, now time.Time) condResult {
+	spans := rollup.Window(now, c.Window)
+	byGroup := map[string]*groupAcc{}
 	if !slices.Contains(standards.Stats, c.Stat) {
-		pts = nil // a rule the loader would reject: no figure rather than a wrong one
+		bs = nil // a rule the loader would reject: no figure rather than a wrong one
 	}
-	for _, p := range pts {
-		if p.Measurement != c.Measurement || p.Time.Before(from) || !p.Time.Before(now) {
+	for i := range bs {
+		b := &bs[i]
+		if b.Measurement != c.Measurement || b.Field != c.Field || b.Count == 0 ||
+			!rollup.Covers(spans, b) || !tagsMatch(b.Tags, c.Where) {
 			continue
 		}
-		if !tagsMatch(p.Tags, c.Where) {
+		if c.OnlyOK && b.OK != rollup.OKTrue {
 			continue
-		}
-		if c.OnlyOK {
-			if ok, _ := p.Fields["ok"].(bool); !ok {
-				continue
-			}
-		}
-		raw, present := p.Fields[c.Field]
-		if !present {
-			continue
-		}
-		var v float64
-		if c.Stat == standards.StatShare {
-			hit, comparable := matches(c.Match, raw)
-			if !comparable {
-				continue
-			}
-			if hit {
-				v = 1
-			}
-		} else {
-			x, ok := number(raw)
-			if !ok {
-				continue
-			}
-			v = x
 		}
 		g := ""
 		if c.GroupBy != "" {
-			g = p.Tags[c.GroupBy]
+			g = b.Tags[c.GroupBy]
 		}
-		byGroup[g] = append(byGroup[g], sample{t: p.Time, v: v})
+		acc := byGroup[g]
+		if acc == nil {
+			acc = &groupAcc{series: map[string]bool{}}
+		}
+		if c.Stat == standards.StatShare {
+			n, hits, approx, ok := shareCounts(c.Match, b)
+			if !ok {
+				continue
+			}
+			acc.n, acc.hits, acc.approx = acc.n+n, acc.hits+hits, acc.approx || approx
+		} else {
+			if b.Kind != rollup.Number {
+				continue
+			}
+			acc.addNumbers(b)
+		}
+		acc.series[b.Series] = true
+		byGroup[g] = acc
 	}
 
 	r := condResult{cond: c, threshold: c.Threshold(phase)}
 	if len(byGroup) == 0 {
-		byGroup[""] = nil
+		byGroup[""] = &groupAcc{}
 	}
 	for _, g := range slices.Sorted(maps.Keys(byGroup)) {
-		ss := byGroup[g]
-		gr := groupResult{group: g, n: len(ss)}
-		if len(ss) > 0 {
-			gr.value = statistic(c.Stat, ss)
+		acc := byGroup[g]
+		gr := groupResult{group: g, n: int(acc.n), series: slices.Sorted(maps.Keys(acc.series))}
+		if acc.n > 0 {
+			gr.value, gr.approx = acc.statistic(c.Stat)
 		}
-		if len(ss) >= c.MinSamples && len(ss) > 0 {
+		if gr.n >= c.MinSamples && gr.n > 0 {
 			met := compare(gr.value, c.Compare.Op, r.threshold)
 			gr.met = &met
 		}
@@ -205,6 +196,74 @@ func matches(m *standards.Match, v any) (hit, comparable bool) {
 		}
 	}
 	return false, false
+}
+
+// shareCounts counts a bucket's samples and those the match holds for.
+// ok is false when the bucket's kind does not fit the match (a mistyped
+// field is skipped, not counted as a miss). Values beyond the bucket's
+// MaxValues (its Other count) are taken to differ from every value the
+// match names: they hold for ne and not for the other operators, which is
+// exact for eq and ne when the named value is among those counted.
+func shareCounts(m *standards.Match, b *rollup.Bucket) (n, hits int64, approx, ok bool) {
+	if m == nil || b.Kind != matchKind(m) {
+		return 0, 0, false, false
+	}
+	if b.Kind == rollup.Number {
+		t, _ := m.Value.(float64)
+		hits, certain := numberHits(b, m.Op, t)
+		return b.Count, hits, !certain, true
+	}
+	for v, c := range b.Values {
+		var x any = v
+		if b.Kind == rollup.Bool {
+			x = v == "true"
+		}
+		if hit, _ := matches(m, x); hit {
+			hits += c
+		}
+	}
+	if b.Other > 0 {
+		if m.Op == standards.OpNe {
+			hits += b.Other
+		}
+		_, listed := b.Values[fmt.Sprint(m.Value)]
+		approx = !((m.Op == standards.OpEq || m.Op == standards.OpNe) && listed)
+	}
+	return b.Count, hits, approx, true
+}
+
+// matchKind is the kind of field a match applies to.
+func matchKind(m *standards.Match) rollup.Kind {
+	switch m.Value.(type) {
+	case float64:
+		return rollup.Number
+	case bool:
+		return rollup.Bool
+	}
+	return rollup.String
+}
+
+// numberHits counts a number bucket's samples for which "v op t" holds,
+// from its histogram; certain is false when a bin straddles t.
+func numberHits(b *rollup.Bucket, op string, t float64) (int64, bool) {
+	below := func(incl bool) (int64, bool) { return b.Hist.CountBelow(t, incl, b.Min, b.Max) }
+	lt, c1 := below(false)
+	le, c2 := below(true)
+	switch op {
+	case standards.OpLt:
+		return lt, c1
+	case standards.OpLe:
+		return le, c2
+	case standards.OpGt:
+		return b.Count - le, c2
+	case standards.OpGe:
+		return b.Count - lt, c1
+	case standards.OpEq:
+		return le - lt, c1 && c2
+	case standards.OpNe:
+		return b.Count - (le - lt), c1 && c2
+	}
+	return 0, true
 }
 
 // normName makes "ForceSafeSearch.Google.com. " and

@@ -1,20 +1,35 @@
 // Package score turns a requirement of the catalogue (collector/standards)
-// and a site's points and attestations into a verdict a governor can read.
+// and a site's rollups and attestations into a verdict a governor can read.
 //
 // Evaluate is pure: no I/O and no clock of its own; the caller passes Now.
-// Engine fetches each condition's window through a Source and calls
-// Evaluate for every requirement.
+// Engine fetches each condition's rollup buckets (collector/rollup)
+// through a Source and calls Evaluate for every requirement. Scoring never
+// reads raw points, so a year-long window costs a few hundred buckets.
 //
 // # One condition
 //
-// A condition's samples are the points of its measurement in the window
-// [Now-Window, Now) whose tags equal Where, whose ok field is true when
-// OnlyOK is set, and which carry the field with a value of the right type
-// (a lookup that timed out has no rcode and is not a sample). The statistic
-// is computed over them (percentiles interpolate linearly between ranks, as
-// numpy's default and Excel's PERCENTILE.INC) and compared with the
-// threshold for the site's phase. Fewer samples than MinSamples is not
-// enough data: never a pass, never a fail.
+// A condition's window is whole hours: from the start of the hour holding
+// Now-Window up to Now, the current hour included as far as it is rolled
+// up (rollup.Window). Windows longer than seven days read daily buckets
+// for the whole days inside and hourly ones at either end. Its samples are
+// those of the buckets of its measurement and field in the window whose
+// series' tags equal Where, of the ok=true class when OnlyOK is set (the
+// point's own ok field), and of the kind the statistic needs: numbers for
+// last, min, max, mean and the percentiles; for share, the kind of the
+// match's value (a lookup that timed out has no rcode and is not a
+// sample). The statistic is computed over the merged buckets and compared
+// with the threshold for the site's phase. Fewer samples than MinSamples
+// is not enough data: never a pass, never a fail.
+//
+// Count, min, max, mean and last are exact. Percentiles interpolate
+// linearly between ranks (numpy's default, Excel's PERCENTILE.INC) and are
+// exact while every bucket held its values exactly (at most 32 distinct
+// values an hour); past that they come from histogram bins, within 1% of
+// the exact figure, and the evidence says approximate. A share counts
+// bool and string values exactly; a numeric match (lt 50) is exact except
+// for the samples in the one bin that holds the threshold; values beyond
+// a bucket's 32 most frequent count as differing from every value a match
+// names. Either approximation is marked in the evidence.
 //
 // With GroupBy the samples are split by that tag and every group must pass:
 // the condition fails if any group fails, passes if every group passes, and
@@ -55,6 +70,11 @@
 //	                                rule partly_met or not_met          that state
 //	                                rule not_enough_data + attestation  attested / attestation_expired
 //	                                rule not_enough_data, none          not_enough_data
+//	due at_replacement              any of the above giving not_met     plan_needed
+//
+// A requirement due when kit or a contract is next replaced is never
+// failed: what would be not met reads "Plan needed: ...; replace or
+// upgrade it at the next replacement, and plan that before 2030".
 //
 // An attestation is unexpired from At until Expires (At plus the
 // requirement's attestation life, a year or four months, when Expires is

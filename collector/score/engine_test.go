@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/point"
@@ -15,17 +16,21 @@ import (
 
 // countingSource records the queries the engine makes.
 type countingSource struct {
-	pts     memSource
+	src     memSource
 	queries []string
 	err     error
 }
 
-func (c *countingSource) Points(ctx context.Context, site, m string, where map[string]string, from, to time.Time) ([]point.Point, error) {
-	c.queries = append(c.queries, site+" "+m+" "+from.Format(time.RFC3339)+" "+to.Format(time.RFC3339))
+func (c *countingSource) Buckets(ctx context.Context, q Query) ([]rollup.Bucket, error) {
+	var spans []string
+	for _, s := range q.Spans {
+		spans = append(spans, s.Res.String()+" "+s.From.Format(time.RFC3339)+" "+s.To.Format(time.RFC3339))
+	}
+	c.queries = append(c.queries, q.Site+" "+q.Measurement+"."+q.Field+" "+strings.Join(spans, ", "))
 	if c.err != nil {
 		return nil, c.err
 	}
-	return c.pts.Points(ctx, site, m, where, from, to)
+	return c.src.Buckets(ctx, q)
 }
 
 func TestEngineFetchesEachSelectionOnce(t *testing.T) {
@@ -48,9 +53,21 @@ func TestEngineFetchesEachSelectionOnce(t *testing.T) {
 	if len(src.queries) != 3 {
 		t.Errorf("queries: %q", src.queries)
 	}
-	want := "school-a dns 2026-03-01T09:00:00Z 2026-03-02T09:00:00Z"
+	want := "school-a dns.answer hour 2026-03-01T09:00:00Z 2026-03-02T09:00:00Z"
 	if src.queries[0] != want {
 		t.Errorf("query %q, want %q", src.queries[0], want)
+	}
+	// A month reads days, with hours at either end.
+	cl4, _ := def.Requirement("CL-4")
+	src = &countingSource{}
+	eng = &Engine{Catalogue: &standards.Catalogue{Requirements: []standards.Requirement{cl4}}, Source: src}
+	if _, err := eng.EvaluateSite(context.Background(), "school-a", "secondary", nil, now.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	want = "school-a http.ok hour 2026-01-31T09:00:00Z 2026-02-01T00:00:00Z, day 2026-02-01T00:00:00Z 2026-03-02T00:00:00Z, " +
+		"hour 2026-03-02T00:00:00Z 2026-03-02T09:30:00Z"
+	if len(src.queries) != 1 || src.queries[0] != want {
+		t.Errorf("CL-4 queries %q, want %q", src.queries, want)
 	}
 	for _, v := range vs {
 		if v.Catalogue != "v-test" {
@@ -78,27 +95,41 @@ func TestEngineWrapsSourceErrors(t *testing.T) {
 	}
 }
 
-// fakeStore answers Points from memory, as store.PointQuery describes.
+// fakeStore answers Rollups from memory and records the queries.
 type fakeStore struct {
-	pts memSource
-	got store.PointQuery
+	src memSource
+	got []store.RollupQuery
 }
 
-func (f *fakeStore) Points(ctx context.Context, q store.PointQuery) ([]point.Point, error) {
-	f.got = q
-	return f.pts.Points(ctx, q.Site, q.Measurement, q.Tags, q.From, q.To)
+func (f *fakeStore) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Bucket, error) {
+	f.got = append(f.got, q)
+	return f.src.Buckets(ctx, Query{Site: q.Site, Measurement: q.Measurement, Field: q.Field, Where: q.Tags, OnlyOK: q.OnlyOK,
+		Spans: []rollup.Span{{Res: q.Res, From: q.From, To: q.To}}})
 }
 
 func TestStoreAdapters(t *testing.T) {
-	fs := &fakeStore{pts: memSource{enforced(true, time.Hour), enforced(true, 30*time.Hour)}}
+	fs := &fakeStore{src: rollup.FromPoints("school-a", []point.Point{enforced(true, time.Hour), enforced(true, 30*time.Hour)})}
 	src := StoreSource{Store: fs}
 	where := map[string]string{"engine": "google"}
-	pts, err := src.Points(context.Background(), "school-a", "safesearch", where, now.Add(-24*time.Hour), now)
-	if err != nil || len(pts) != 1 {
-		t.Fatalf("%d points, %v", len(pts), err)
+	spans := rollup.Window(now, 720*time.Hour)
+	bs, err := src.Buckets(context.Background(), Query{Site: "school-a", Measurement: "safesearch", Field: "enforced", Where: where, Spans: spans})
+	if err != nil || len(bs) != 2 {
+		t.Fatalf("%d buckets, %v", len(bs), err)
 	}
-	if fs.got.Site != "school-a" || fs.got.Measurement != "safesearch" || fs.got.Tags["engine"] != "google" || !fs.got.To.Equal(now) {
-		t.Errorf("query %+v", fs.got)
+	if len(fs.got) != len(spans) {
+		t.Fatalf("%d store queries for %d spans", len(fs.got), len(spans))
+	}
+	for i, q := range fs.got {
+		if q.Site != "school-a" || q.Measurement != "safesearch" || q.Field != "enforced" || q.Tags["engine"] != "google" ||
+			q.OnlyOK || q.Res != spans[i].Res || !q.From.Equal(spans[i].From) || !q.To.Equal(spans[i].To) {
+			t.Errorf("query %d: %+v", i, q)
+		}
+	}
+	// These points have no ok field: none is in the ok=true class.
+	fs.got = nil
+	bs, err = src.Buckets(context.Background(), Query{Site: "school-a", Measurement: "safesearch", Field: "enforced", OnlyOK: true, Spans: spans})
+	if err != nil || len(bs) != 0 || len(fs.got) == 0 || !fs.got[0].OnlyOK {
+		t.Errorf("only ok: %d buckets, %v, queries %+v", len(bs), err, fs.got)
 	}
 
 	atts := FromStore([]store.Attestation{{ID: 7, Site: "school-a", ReqID: "DL-1", By: "Pat", Note: "n", Link: "https://l", At: now, Expires: now.AddDate(1, 0, 0)}})

@@ -3,6 +3,7 @@ package score
 import (
 	"strings"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/standards"
 )
 
@@ -36,12 +37,16 @@ func Evaluate(req standards.Requirement, in Input) Verdict {
 	results := make([]condResult, len(rule.Conditions))
 	mets := make([]*bool, len(rule.Conditions))
 	for i, c := range rule.Conditions {
-		results[i] = evalCondition(c, in.Samples[i], in.Phase, in.Now)
+		bs, ok := in.Buckets[i]
+		if !ok && len(in.Samples[i]) > 0 {
+			bs = rollup.FromPoints("", in.Samples[i])
+		}
+		results[i] = evalCondition(c, bs, in.Phase, in.Now)
 		mets[i] = results[i].met
 	}
 	measured := combine(rule.Combine, mets)
 
-	v.Evidence.From = in.Now.Add(-rule.Window())
+	v.Evidence.From = rollup.WindowStart(in.Now, rule.Window())
 	v.Evidence.To = in.Now
 	v.Evidence.Note = rule.Note
 	for _, r := range results {
@@ -57,6 +62,10 @@ func Evaluate(req standards.Requirement, in Input) Verdict {
 	}
 	if req.Evidence == standards.EvidencePartly {
 		v.State, tail = withAttestedPart(v.State, tail, valid, expired)
+	}
+	if v.State == NotMet && req.Due == standards.DueAtReplacement {
+		v.State = PlanNeeded
+		tail = "; replace or upgrade it at the next replacement, and plan that before 2030"
 	}
 	switch v.State {
 	case Attested, AttestationExpired:
@@ -142,6 +151,7 @@ func (r condResult) evidence() []ConditionEvidence {
 		out = append(out, ConditionEvidence{
 			Name: r.cond.Name, Group: g.group, Stat: r.cond.Stat, Value: g.value, Unit: r.cond.Unit,
 			Threshold: r.threshold, Op: r.cond.Compare.Op, Samples: g.n, Met: g.met,
+			Series: g.series, Approximate: g.approx,
 		})
 	}
 	return out

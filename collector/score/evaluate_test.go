@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/internal/point"
 )
@@ -105,9 +106,19 @@ func TestRequirementTruthTable(t *testing.T) {
 		{"partly: no data, valid", standards.EvidencePartly, shareRule(), false, nil, "fe", nil, []Attestation{valid}, Attested},
 		{"partly: no data, expired", standards.EvidencePartly, shareRule(), false, nil, "fe", nil, []Attestation{old}, AttestationExpired},
 		{"partly: no data, none", standards.EvidencePartly, shareRule(), false, nil, "fe", nil, nil, NotEnoughData},
+		{"at replacement: not met", standards.EvidenceMeasured, shareRule(), false, nil, "fe", fail, nil, PlanNeeded},
+		{"at replacement: not met, valid attestation", standards.EvidenceMeasured, shareRule(), false, nil, "fe", fail, []Attestation{valid}, PlanNeeded},
+		{"at replacement: partly, rule not met", standards.EvidencePartly, shareRule(), false, nil, "fe", fail, []Attestation{valid}, PlanNeeded},
+		{"at replacement: met", standards.EvidenceMeasured, shareRule(), false, nil, "fe", pass, nil, Met},
+		{"at replacement: no data", standards.EvidenceMeasured, shareRule(), false, nil, "fe", nil, nil, NotEnoughData},
+		{"at replacement: partly, rule met, none", standards.EvidencePartly, shareRule(), false, nil, "fe", pass, nil, PartlyMet},
+		{"at replacement: attested", standards.EvidenceAttested, nil, false, nil, "fe", nil, []Attestation{valid}, Attested},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			req := standards.Requirement{ID: "X-1", Evidence: c.evidence, Phases: c.phases, Rule: c.rule, AttestationLife: standards.LifeYearly}
+			req := standards.Requirement{ID: "X-1", Evidence: c.evidence, Phases: c.phases, Rule: c.rule, AttestationLife: standards.LifeYearly, Due: standards.DueAlready}
+			if strings.HasPrefix(c.name, "at replacement") {
+				req.Due = standards.DueAtReplacement
+			}
 			if c.rule != nil {
 				c.rule.Partial = c.partial
 				c.rule.Note = "not all of it"
@@ -121,6 +132,9 @@ func TestRequirementTruthTable(t *testing.T) {
 			}
 			if !strings.HasPrefix(v.Summary, c.want.Label()) && c.want != Attested {
 				t.Errorf("summary %q does not start with %q", v.Summary, c.want.Label())
+			}
+			if c.want == PlanNeeded && !strings.Contains(v.Summary, "next replacement") {
+				t.Errorf("plan needed without the plan: %q", v.Summary)
 			}
 			// Measurement wins, but the attestation stays visible.
 			if c.rule != nil && len(c.atts) > 0 && c.want != NotApplicable && v.Evidence.Attestation == nil {
@@ -218,7 +232,7 @@ func TestGroupsMustAllPass(t *testing.T) {
 		{[]point.Point{p("a", false), p("a", false), p("b", true)}, ptr(false)}, // a fails, b short: fail wins
 		{nil, nil},
 	} {
-		r := evalCondition(cond, c.pts, "", now)
+		r := evalCondition(cond, rollup.FromPoints("", c.pts), "", now)
 		if (r.met == nil) != (c.want == nil) || r.met != nil && *r.met != *c.want {
 			t.Errorf("%d points: met %v, want %v", len(c.pts), deref(r.met), deref(c.want))
 		}
@@ -252,7 +266,7 @@ func TestLabels(t *testing.T) {
 		}
 		seen[l] = true
 	}
-	if len(States) != 7 {
+	if len(States) != 8 {
 		t.Errorf("%d states", len(States))
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/internal/point"
 )
@@ -32,7 +35,8 @@ var goldenNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 //	-- requirements --       ids of the embedded catalogue to evaluate
 //	-- phase --              the site's phase (may be empty)
 //	-- points --             "<offset> <line protocol without time>" or
-//	                         "every <d> from <offset> to <offset>: <line protocol>"
+//	                         "every <d> from <offset> to <offset>: <line protocol>",
+//	                         where {n} is the sample's index and {n%K} that modulo K
 //	-- attestations.json --  [{"req_id", "by", "at": "-720h", "expires": "+24h"}]
 //	-- verdicts.json --      the expected verdicts (rewritten by -update)
 func TestGolden(t *testing.T) {
@@ -50,7 +54,7 @@ func TestGolden(t *testing.T) {
 			cat := goldenCatalogue(t, a)
 			pts := parsePoints(t, a.get("points"))
 			atts := parseAttestations(t, a.get("attestations.json"))
-			eng := &Engine{Catalogue: cat, Source: memSource(pts)}
+			eng := &Engine{Catalogue: cat, Source: newMemSource(pts)}
 			vs, err := eng.EvaluateSite(context.Background(), "test-site", strings.TrimSpace(a.get("phase")), atts, goldenNow)
 			if err != nil {
 				t.Fatal(err)
@@ -119,8 +123,15 @@ func parsePoints(t *testing.T, text string) []point.Point {
 			if d <= 0 {
 				t.Fatalf("points line %d: step must be positive", n+1)
 			}
-			for off := f; off < u; off += d {
-				emit(off, lp)
+			for i, off := 0, f; off < u; i, off = i+1, off+d {
+				emit(off, counter.ReplaceAllStringFunc(lp, func(m string) string {
+					k := counter.FindStringSubmatch(m)[1]
+					if k == "" {
+						return strconv.Itoa(i)
+					}
+					mod, _ := strconv.Atoi(k)
+					return strconv.Itoa(i % mod)
+				}))
 			}
 			continue
 		}
@@ -136,6 +147,10 @@ func parsePoints(t *testing.T, text string) []point.Point {
 	}
 	return pts
 }
+
+// counter is {n} or {n%K} in an "every" line: the sample's index, or the
+// index modulo K, so a line can carry varying values.
+var counter = regexp.MustCompile(`\{n(?:%([1-9][0-9]*))?\}`)
 
 func dur(t *testing.T, s string) time.Duration {
 	t.Helper()
@@ -175,15 +190,20 @@ func parseAttestations(t *testing.T, text string) []Attestation {
 	return out
 }
 
-// memSource is a Source over points held in memory, selecting as the
-// store does: measurement, tags, [from, to).
-type memSource []point.Point
+// memSource is a Source over points held in memory, rolled up by the
+// store's own code (rollup.FromPoints: hourly buckets and daily ones merged
+// from them) and selected as the store selects.
+type memSource []rollup.Bucket
 
-func (m memSource) Points(_ context.Context, _, measurement string, where map[string]string, from, to time.Time) ([]point.Point, error) {
-	var out []point.Point
-	for _, p := range m {
-		if p.Measurement == measurement && tagsMatch(p.Tags, where) && !p.Time.Before(from) && p.Time.Before(to) {
-			out = append(out, p)
+func newMemSource(pts []point.Point) memSource { return rollup.FromPoints("test-site", pts) }
+
+func (m memSource) Buckets(_ context.Context, q Query) ([]rollup.Bucket, error) {
+	var out []rollup.Bucket
+	for i := range m {
+		b := &m[i]
+		if b.Site == q.Site && b.Measurement == q.Measurement && b.Field == q.Field && tagsMatch(b.Tags, q.Where) &&
+			(!q.OnlyOK || b.OK == rollup.OKTrue) && rollup.Covers(q.Spans, b) {
+			out = append(out, *b)
 		}
 	}
 	return out, nil

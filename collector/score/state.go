@@ -12,10 +12,13 @@ const (
 	Attested           State = "attested"
 	AttestationExpired State = "attestation_expired"
 	NotApplicable      State = "not_applicable"
+	// PlanNeeded replaces NotMet for requirements due when kit or a
+	// contract is next replaced: a school is not failing them today.
+	PlanNeeded State = "plan_needed"
 )
 
 // States lists every state, best first.
-var States = []State{Met, Attested, PartlyMet, NotMet, AttestationExpired, NotEnoughData, NotApplicable}
+var States = []State{Met, Attested, PartlyMet, PlanNeeded, NotMet, AttestationExpired, NotEnoughData, NotApplicable}
 
 // Label is the state in plain English, as reports show it.
 func (s State) Label() string {
@@ -34,6 +37,8 @@ func (s State) Label() string {
 		return "Attestation expired"
 	case NotApplicable:
 		return "Not applicable"
+	case PlanNeeded:
+		return "Plan needed"
 	}
 	return string(s)
 }

@@ -2,69 +2,70 @@ package score
 
 import (
 	"math"
-	"slices"
+	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/standards"
 )
 
-// statistic computes stat over at least one sample. For share the samples
-// are 1 (match) or 0 and the result is a percentage.
-func statistic(stat string, ss []sample) float64 {
+// groupAcc merges the buckets of one group of a condition.
+type groupAcc struct {
+	n      int64
+	hits   int64 // share: samples the match holds for
+	approx bool  // share: some count was read from bins or an Other count
+	series map[string]bool
+
+	// Numbers.
+	min, max, sum float64
+	last          float64
+	lastT         time.Time
+	hist          rollup.Hist
+}
+
+// addNumbers merges a number bucket. The histogram keeps every distinct
+// value while the buckets it merges are exact, so a median over a week of
+// a few tests a day is exact.
+func (a *groupAcc) addNumbers(b *rollup.Bucket) {
+	if a.n == 0 {
+		a.min, a.max = b.Min, b.Max
+	}
+	a.min, a.max = min(a.min, b.Min), max(a.max, b.Max)
+	a.n += b.Count
+	a.sum += b.Sum
+	if !b.LastTime.Before(a.lastT) { // ties: the later bucket
+		a.last, a.lastT = b.Last, b.LastTime
+	}
+	a.hist.Merge(b.Hist, math.MaxInt)
+}
+
+// statistic computes stat over at least one sample. For share the result
+// is a percentage. approx is true when it was read from histogram bins.
+func (a *groupAcc) statistic(stat string) (v float64, approx bool) {
 	switch stat {
-	case standards.StatLast:
-		last := ss[0]
-		for _, s := range ss[1:] {
-			if !s.t.Before(last.t) { // ties: the later in input order
-				last = s
-			}
-		}
-		return last.v
 	case standards.StatShare:
-		hits := 0
-		for _, s := range ss {
-			if s.v == 1 {
-				hits++
-			}
-		}
 		// Multiply first so 990 of 1000 is exactly 99, not 98.99999999999999.
-		return float64(100*hits) / float64(len(ss))
-	}
-	vs := make([]float64, len(ss))
-	for i, s := range ss {
-		vs[i] = s.v
-	}
-	switch stat {
+		return float64(100*a.hits) / float64(a.n), a.approx
+	case standards.StatLast:
+		return a.last, false
 	case standards.StatMin:
-		return slices.Min(vs)
+		return a.min, false
 	case standards.StatMax:
-		return slices.Max(vs)
+		return a.max, false
 	case standards.StatMean:
-		sum := 0.0
-		for _, v := range vs {
-			sum += v
-		}
-		return sum / float64(len(vs))
+		return a.sum / float64(a.n), false
 	case standards.StatMedian:
-		return quantile(vs, 0.5)
+		return a.quantile(0.5)
 	case standards.StatP10:
-		return quantile(vs, 0.1)
+		return a.quantile(0.1)
 	case standards.StatP90:
-		return quantile(vs, 0.9)
+		return a.quantile(0.9)
 	}
-	return math.NaN()
+	return math.NaN(), false
 }
 
 // quantile interpolates linearly between the closest ranks (type 7 of
-// Hyndman and Fan: numpy's default, Excel's PERCENTILE.INC). vs is not
-// modified.
-func quantile(vs []float64, q float64) float64 {
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	h := q * float64(len(s)-1)
-	lo := math.Floor(h)
-	i := int(lo)
-	if i+1 >= len(s) {
-		return s[len(s)-1]
-	}
-	return s[i] + (h-lo)*(s[i+1]-s[i])
+// Hyndman and Fan: numpy's default, Excel's PERCENTILE.INC), exactly when
+// the merged buckets held their values exactly.
+func (a *groupAcc) quantile(q float64) (float64, bool) {
+	return a.hist.Quantile(q, a.min, a.max), !a.hist.Exact()
 }

@@ -2,23 +2,36 @@ package score
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/standards"
+	"github.com/probity-edu/probity/internal/point"
 )
 
-func samplesOf(vs ...float64) []sample {
+// accOf merges the hourly buckets of samples step apart, as the engine
+// does.
+func accOf(step time.Duration, vs ...float64) *groupAcc {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	ss := make([]sample, len(vs))
+	var pts []point.Point
 	for i, v := range vs {
-		ss[i] = sample{t: t0.Add(time.Duration(i) * time.Minute), v: v}
+		pts = append(pts, point.New("m", nil, map[string]any{"f": v}, t0.Add(time.Duration(i)*step)))
 	}
-	return ss
+	a := &groupAcc{series: map[string]bool{}}
+	for _, b := range rollup.FromPoints("s", pts) {
+		if b.Res == rollup.Hour {
+			a.addNumbers(&b)
+		}
+	}
+	return a
 }
 
 // Known answers, checked against numpy.percentile (linear) by hand:
 // percentile(range(1, 11), 10) = 1.9, (.., 90) = 9.1, median([1,2,3,4]) = 2.5.
+// Few values: exact, whichever hours they fall in.
 func TestStatistic(t *testing.T) {
 	for _, c := range []struct {
 		stat string
@@ -38,45 +51,64 @@ func TestStatistic(t *testing.T) {
 		{standards.StatMax, []float64{3, -1, 2}, 3},
 		{standards.StatMean, []float64{1, 2, 3, 4}, 2.5},
 		{standards.StatLast, []float64{1, 2, 3, 4}, 4},
-		{standards.StatShare, []float64{1, 1, 0, 1}, 75},
-		{standards.StatShare, []float64{0, 0}, 0},
 	} {
-		got := statistic(c.stat, samplesOf(c.in...))
-		if math.Abs(got-c.want) > 1e-9 {
-			t.Errorf("%s(%v) = %v, want %v", c.stat, c.in, got, c.want)
+		got, approx := accOf(61*time.Minute, c.in...).statistic(c.stat)
+		if math.Abs(got-c.want) > 1e-9 || approx {
+			t.Errorf("%s(%v) = %v (approximate %v), want %v exactly", c.stat, c.in, got, approx, c.want)
 		}
+	}
+}
+
+// Many distinct values: percentiles come from the bins, within the
+// documented 1%, and say so.
+func TestPercentilesFromBins(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	vs := make([]float64, 24*60)
+	for i := range vs {
+		vs[i] = math.Exp(3 + 0.6*r.NormFloat64())
+	}
+	a := accOf(time.Second, vs...)
+	s := slices.Sorted(slices.Values(vs))
+	for stat, q := range map[string]float64{standards.StatP10: 0.1, standards.StatMedian: 0.5, standards.StatP90: 0.9} {
+		h := q * float64(len(s)-1)
+		i := int(h)
+		want := s[i] + (h-float64(i))*(s[i+1]-s[i])
+		got, approx := a.statistic(stat)
+		if !approx || math.Abs(got-want) > rollup.Alpha*want {
+			t.Errorf("%s = %v (approximate %v), want %v within %v%%", stat, got, approx, want, 100*rollup.Alpha)
+		}
+	}
+	if got, approx := a.statistic(standards.StatMin); got != s[0] || approx {
+		t.Errorf("min %v, want %v exactly", got, s[0])
 	}
 }
 
 // A share of 990 in 1000 must compare equal to 99, or a 99% threshold
 // would fail a site that met it exactly.
 func TestShareIsExact(t *testing.T) {
-	vs := make([]float64, 1000)
-	for i := range 990 {
-		vs[i] = 1
-	}
-	if got := statistic(standards.StatShare, samplesOf(vs...)); got != 99 {
+	a := &groupAcc{n: 1000, hits: 990}
+	if got, _ := a.statistic(standards.StatShare); got != 99 {
 		t.Errorf("share = %v, want exactly 99", got)
 	}
 }
 
-// last is by time, not by input order; ties go to the later input.
+// last is by time, not by input order; ties go to the later bucket.
 func TestLastByTime(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	ss := []sample{{t0.Add(2 * time.Hour), 20}, {t0, 99}, {t0.Add(time.Hour), 10}}
-	if got := statistic(standards.StatLast, ss); got != 20 {
+	b := func(at time.Time, v float64) *rollup.Bucket {
+		return &rollup.Bucket{Kind: rollup.Number, Count: 1, Min: v, Max: v, Sum: v, Last: v, LastTime: at}
+	}
+	a := &groupAcc{}
+	for _, x := range []*rollup.Bucket{b(t0.Add(2*time.Hour), 20), b(t0, 99), b(t0.Add(time.Hour), 10)} {
+		a.addNumbers(x)
+	}
+	if got, _ := a.statistic(standards.StatLast); got != 20 {
 		t.Errorf("last = %v, want 20", got)
 	}
-	ss = []sample{{t0, 1}, {t0, 2}}
-	if got := statistic(standards.StatLast, ss); got != 2 {
+	a = &groupAcc{}
+	a.addNumbers(b(t0, 1))
+	a.addNumbers(b(t0, 2))
+	if got, _ := a.statistic(standards.StatLast); got != 2 {
 		t.Errorf("last of a tie = %v, want 2", got)
-	}
-}
-
-func TestQuantileLeavesInput(t *testing.T) {
-	in := []float64{3, 1, 2}
-	quantile(in, 0.5)
-	if in[0] != 3 || in[1] != 1 || in[2] != 2 {
-		t.Errorf("quantile sorted its input: %v", in)
 	}
 }

@@ -6,21 +6,30 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
-	"github.com/probity-edu/probity/internal/point"
 )
 
-// PointReader is the part of store.Store the engine reads.
-type PointReader interface {
-	Points(ctx context.Context, q store.PointQuery) ([]point.Point, error)
+// RollupReader is the part of store.Store the engine reads.
+type RollupReader interface {
+	Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Bucket, error)
 }
 
-// StoreSource reads points from the collector's store.
-type StoreSource struct{ Store PointReader }
+// StoreSource reads rollups from the collector's store, one query per span.
+type StoreSource struct{ Store RollupReader }
 
-// Points implements Source.
-func (s StoreSource) Points(ctx context.Context, site, measurement string, where map[string]string, from, to time.Time) ([]point.Point, error) {
-	return s.Store.Points(ctx, store.PointQuery{Site: site, Measurement: measurement, Tags: where, From: from, To: to})
+// Buckets implements Source.
+func (s StoreSource) Buckets(ctx context.Context, q Query) ([]rollup.Bucket, error) {
+	var out []rollup.Bucket
+	for _, sp := range q.Spans {
+		bs, err := s.Store.Rollups(ctx, store.RollupQuery{Site: q.Site, Res: sp.Res, Measurement: q.Measurement,
+			Field: q.Field, Tags: q.Where, OnlyOK: q.OnlyOK, From: sp.From, To: sp.To})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bs...)
+	}
+	return out, nil
 }
 
 // FromStore converts stored attestations.

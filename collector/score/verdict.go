@@ -3,6 +3,7 @@ package score
 import (
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/internal/point"
 )
 
@@ -20,9 +21,13 @@ type Attestation struct {
 type Input struct {
 	Phase string
 	Now   time.Time
-	// Samples holds, per condition index, the points fetched for that
-	// condition. Evaluate filters them again (measurement, window, Where,
-	// OnlyOK), so any superset is fine.
+	// Buckets holds, per condition index, the rollup buckets fetched for
+	// that condition. Evaluate selects them again (measurement, field,
+	// window, Where, OnlyOK, kind), so any superset is fine.
+	Buckets map[int][]rollup.Bucket
+	// Samples, for a condition without Buckets, are raw points that
+	// Evaluate rolls up first with the store's own code
+	// (rollup.FromPoints): for tests and tools with points at hand.
 	Samples      map[int][]point.Point
 	Attestations []Attestation // of any requirement; Evaluate picks its own
 }
@@ -57,4 +62,10 @@ type ConditionEvidence struct {
 	Op        string  `json:"op"`
 	Samples   int     `json:"samples"`
 	Met       *bool   `json:"met"` // nil: not enough data
+	// Series the samples came from: point series keys without the site
+	// and agent tags.
+	Series []string `json:"series,omitempty"`
+	// Approximate: the figure was read from histogram bins, or a share
+	// counted values beyond a bucket's MaxValues (see collector/rollup).
+	Approximate bool `json:"approximate,omitempty"`
 }

@@ -25,6 +25,14 @@ type Collector struct {
 	Ingest    Ingest         `yaml:"ingest"`
 	Jobs      Jobs           `yaml:"jobs"`
 	Enrolment Enrolment      `yaml:"enrolment"`
+	Standards Standards      `yaml:"standards"`
+}
+
+// Standards tunes the requirement catalogue.
+type Standards struct {
+	// Policy is a trust's overlay file that tightens thresholds for its own
+	// policy (docs/scoring.md); empty means the DfE catalogue as shipped.
+	Policy string `yaml:"policy"`
 }
 
 // Store selects the storage engine.

@@ -43,6 +43,7 @@ func (e *Error) Error() string {
 type problems struct {
 	file string
 	root *yaml.Node
+	list string // the top-level list whose entries carry an id: "requirements" unless set
 	errs []*Error
 }
 
@@ -66,18 +67,22 @@ func (p *problems) addLine(line int, key string, atParent bool, msg string) {
 }
 
 // split turns requirements[3].rule.x into the id of requirement 3 and rule.x.
-var reqPath = regexp.MustCompile(`^requirements\[(\d+)\]\.?(.*)$`)
+var entryPath = regexp.MustCompile(`^([a-z_]+)\[(\d+)\]\.?(.*)$`)
 
 func (p *problems) split(path string) (id, key string) {
-	m := reqPath.FindStringSubmatch(path)
-	if m == nil {
+	list := p.list
+	if list == "" {
+		list = "requirements"
+	}
+	m := entryPath.FindStringSubmatch(path)
+	if m == nil || m[1] != list {
 		return "", path
 	}
-	i, _ := strconv.Atoi(m[1])
-	if n := yamlpath.NodeAt(p.root, "requirements["+m[1]+"].id"); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
-		return n.Value, m[2]
+	i, _ := strconv.Atoi(m[2])
+	if n := yamlpath.NodeAt(p.root, list+"["+m[2]+"].id"); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
+		return n.Value, m[3]
 	}
-	return fmt.Sprintf("requirements[%d]", i), m[2]
+	return fmt.Sprintf("%s[%d]", list, i), m[3]
 }
 
 func (p *problems) err() error {

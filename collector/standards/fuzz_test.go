@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // FuzzLoad: the loader never panics, every failure is an *Error naming the
@@ -39,9 +40,15 @@ func FuzzLoad(f *testing.F) {
 			if !slices.Contains(Standards, r.Standard) {
 				t.Fatalf("%s: standard %q accepted", r.ID, r.Standard)
 			}
+			if _, ok := Planned(r.AwaitingProbe); r.AwaitingProbe != "" && (!ok || r.Evidence == EvidenceAttested) {
+				t.Fatalf("%s: awaiting_probe %q accepted on a%s row", r.ID, r.AwaitingProbe, " "+r.Evidence)
+			}
+			if _, err := time.Parse(time.DateOnly, r.Checked); err != nil {
+				t.Fatalf("%s: checked %q accepted", r.ID, r.Checked)
+			}
 			if r.Rule == nil {
-				if r.Evidence == EvidenceMeasured {
-					t.Fatalf("%s: measured without a rule", r.ID)
+				if r.Evidence == EvidenceMeasured && r.AwaitingProbe == "" {
+					t.Fatalf("%s: measured without a rule or an awaited probe", r.ID)
 				}
 				continue
 			}
@@ -72,6 +79,50 @@ func FuzzLoad(f *testing.F) {
 					}
 				}
 			}
+		}
+	})
+}
+
+// FuzzOverlay: loading and applying a policy never panics, every failure
+// is an *Error naming the file, and an applied policy marks each condition
+// it changed, keeping the DfE's limits.
+func FuzzOverlay(f *testing.F) {
+	files, _ := filepath.Glob("testdata/policy/*.yaml")
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	data, err := os.ReadFile("testdata/policy/catalogue.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	base, err := Load(data, "catalogue.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := LoadOverlay(data, "fuzz.yaml")
+		if err == nil {
+			_, err = base.WithOverlay(o)
+			if err == nil {
+				c, _ := base.WithOverlay(o)
+				for _, ov := range o.Overrides {
+					r, _ := c.Requirement(ov.ID)
+					i := slices.IndexFunc(r.Rule.Conditions, func(cd Condition) bool { return cd.Name == ov.Condition })
+					cd := r.Rule.Conditions[i]
+					if cd.Policy == nil || cd.Policy.Name != o.Name || len(cd.Policy.Changes) == 0 || cd.Policy.Loosens != ov.Loosen {
+						t.Fatalf("%s %q applied without a faithful policy: %+v", ov.ID, ov.Condition, cd.Policy)
+					}
+				}
+				return
+			}
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.File != "fuzz.yaml" {
+			t.Fatalf("error without file: %T %v", err, err)
 		}
 	})
 }

@@ -30,6 +30,9 @@ type rawRequirement struct {
 	Due             string   `yaml:"due"`
 	AttestationLife string   `yaml:"attestation_life"`
 	Source          string   `yaml:"source"`
+	Checked         string   `yaml:"checked"`
+	Note            string   `yaml:"note"`
+	AwaitingProbe   string   `yaml:"awaiting_probe"`
 	Rule            *rawRule `yaml:"rule"`
 }
 
@@ -71,25 +74,9 @@ type rawCompare struct {
 // errors. Every problem found is reported, each as an *Error, joined.
 func Load(data []byte, name string) (*Catalogue, error) {
 	p := &problems{file: name}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		p.decodeError(err)
-		return nil, p.err()
-	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		return nil, &Error{File: name, Msg: "empty catalogue"}
-	}
-	p.root = &root
-
 	var raw rawCatalogue
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Msg: "empty catalogue"}
-		}
-		p.decodeError(err)
-		return nil, p.err()
+	if err := decodeStrict(data, p, &raw, "catalogue"); err != nil {
+		return nil, err
 	}
 	tab, err := embedded()
 	if err != nil {
@@ -108,10 +95,13 @@ func build(raw rawCatalogue, tab Table, p *problems) *Catalogue {
 	if raw.Version == "" {
 		p.add("version", "required")
 	}
+	defaultChecked := ""
 	if raw.Checked == "" {
 		p.add("checked", "required: the date (YYYY-MM-DD) the rows were last checked against the DfE pages")
 	} else if _, err := time.Parse(time.DateOnly, raw.Checked); err != nil {
 		p.add("checked", "%q is not a date (YYYY-MM-DD)", raw.Checked)
+	} else {
+		defaultChecked = raw.Checked
 	}
 	if len(raw.Requirements) == 0 {
 		p.add("requirements", "no requirements")
@@ -124,6 +114,9 @@ func build(raw rawCatalogue, tab Table, p *problems) *Catalogue {
 		} else {
 			seen[rr.ID] = i
 		}
+		if rr.Checked == "" {
+			rr.Checked = defaultChecked // a row not checked on its own date was checked with the rest
+		}
 		c.Requirements = append(c.Requirements, buildRequirement(rr, path, tab, p))
 	}
 	return c
@@ -133,7 +126,7 @@ func buildRequirement(rr rawRequirement, path string, tab Table, p *problems) Re
 	r := Requirement{
 		ID: rr.ID, Standard: rr.Standard, Title: rr.Title, Text: rr.Text, Core: rr.Core,
 		Phases: rr.Phases, Evidence: rr.Evidence, Due: rr.Due, AttestationLife: rr.AttestationLife,
-		Source: rr.Source,
+		Source: rr.Source, Checked: rr.Checked, Note: rr.Note, AwaitingProbe: rr.AwaitingProbe,
 	}
 	validateRequirement(r, rr.Rule != nil, path, p)
 	if rr.Rule != nil {
@@ -159,4 +152,29 @@ func buildRule(rr rawRule, req Requirement, path string, tab Table, p *problems)
 		r.Conditions = append(r.Conditions, buildCondition(rc, req, fmt.Sprintf("%s.conditions[%d]", path, i), tab, p))
 	}
 	return r
+}
+
+// decodeStrict parses data into out, rejecting unknown and repeated keys,
+// and keeps the node tree in p for line numbers. what names the file's
+// kind in the message for an empty file.
+func decodeStrict(data []byte, p *problems, out any, what string) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		p.decodeError(err)
+		return p.err()
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return &Error{File: p.file, Msg: "empty " + what}
+	}
+	p.root = &root
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &Error{File: p.file, Msg: "empty " + what}
+		}
+		p.decodeError(err)
+		return p.err()
+	}
+	return nil
 }

@@ -12,6 +12,9 @@ import (
 // invalid maps each testdata/invalid-*.yaml to its exact error text, one
 // file per validation rule (blackbox_exporter's config_test style).
 var invalid = map[string]string{
+	"invalid-awaiting-on-attested":        "invalid-awaiting-on-attested.yaml:13: SW-14: awaiting_probe: an attested requirement is not fed by a probe",
+	"invalid-awaiting-probe":              "invalid-awaiting-probe.yaml:12: SW-1: awaiting_probe: \"radar\" is not a planned probe (throughput, snmp, wifi, filtering, portcheck)",
+	"invalid-row-checked":                 "invalid-row-checked.yaml:13: SW-14: checked: \"last week\" is not a date (YYYY-MM-DD)",
 	"invalid-checked-date":                "invalid-checked-date.yaml:2: checked: \"4 Dec 2026\" is not a date (YYYY-MM-DD)",
 	"invalid-combine":                     "invalid-combine.yaml:13: FM-13: rule.combine: \"both\" is not all or any",
 	"invalid-compare-missing":             "invalid-compare-missing.yaml:14: FM-13: rule.conditions[0].compare: required: op and value",
@@ -36,7 +39,7 @@ var invalid = map[string]string{
 	"invalid-match-op":                    "invalid-match-op.yaml:21: FM-13: rule.conditions[0].match.op: \"like\" is not one of eq, ne, lt, le, gt, ge, contains_any, in",
 	"invalid-match-string-on-number":      "invalid-match-string-on-number.yaml:21: FM-13: rule.conditions[0].match.value: fast is a string but duration_ms is a float field",
 	"invalid-match-value-type":            "invalid-match-value-type.yaml:21: FM-13: rule.conditions[0].match.value: 3 is a number but rcode is a string field",
-	"invalid-measured-without-rule":       "invalid-measured-without-rule.yaml:9: FM-13: evidence: a measured requirement needs a rule",
+	"invalid-measured-without-rule":       "invalid-measured-without-rule.yaml:9: FM-13: evidence: a measured requirement needs a rule, or awaiting_probe naming the probe that will feed it",
 	"invalid-measurement":                 "invalid-measurement.yaml:15: FM-13: rule.conditions[0].measurement: unknown measurement \"dnz\" (see measurements.yaml)",
 	"invalid-median-of-string":            "invalid-median-of-string.yaml:20: FM-13: rule.conditions[0].stat: median needs a numeric field and dns.rcode is a string; use share with a match",
 	"invalid-min-samples":                 "invalid-min-samples.yaml:23: FM-13: rule.conditions[0].min_samples: must be at least 1",
@@ -56,6 +59,7 @@ var invalid = map[string]string{
 	"invalid-stat":                        "invalid-stat.yaml:20: FM-13: rule.conditions[0].stat: \"average\" is not one of last, min, max, mean, median, p10, p90, share",
 	"invalid-syntax":                      "invalid-syntax.yaml:4: did not find expected ',' or ']'",
 	"invalid-thresholds-phase":            "invalid-thresholds-phase.yaml:24: FM-13: rule.conditions[0].thresholds.secondary: the requirement does not apply to secondary",
+	"invalid-threshold-nan":               "invalid-threshold-nan.yaml:22: FM-13: rule.conditions[0].compare.value: NaN is not a finite number: no statistic could be compared with it",
 	"invalid-type":                        "invalid-type.yaml:8: FM-13: core: \"maybe\" is not true or false",
 	"invalid-unknown-condition-key":       "invalid-unknown-condition-key.yaml:23: FM-13: rule.conditions[0]: unknown key \"feild\"",
 	"invalid-unknown-key":                 "invalid-unknown-key.yaml:12: FM-13: unknown key \"titel\"",
@@ -149,6 +153,23 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if cond.Threshold("primary") != 100 || cond.Threshold("secondary") != 1000 || cond.Threshold("") != 1000 {
 		t.Errorf("thresholds: primary %v secondary %v", cond.Threshold("primary"), cond.Threshold("secondary"))
+	}
+
+	// A row's checked defaults to the catalogue's; its own wins.
+	data, err = os.ReadFile("testdata/valid-awaiting.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(data, "valid-awaiting.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw1, sw6 := c.Requirements[0], c.Requirements[1]
+	if sw1.Checked != "2026-12-04" || sw1.AwaitingProbe != "snmp" || sw1.Rule != nil || sw1.Note != "" {
+		t.Errorf("SW-1: %+v", sw1)
+	}
+	if sw6.Checked != "2026-11-30" || sw6.Note != "The figure comes from a secondary source." {
+		t.Errorf("SW-6: %+v", sw6)
 	}
 
 	// only_ok defaults to true on a measurement with an ok field.

@@ -10,8 +10,11 @@ import (
 // Catalogue is one version of the requirement catalogue. Reports name the
 // version they were scored with.
 type Catalogue struct {
+	// Version names the catalogue; with a trust policy applied it reads
+	// 2026.12.1+policy:<name> (see WithOverlay).
 	Version      string        `json:"version"`
-	Checked      string        `json:"checked"` // YYYY-MM-DD the rows were last checked against the DfE pages
+	Checked      string        `json:"checked"`          // YYYY-MM-DD the rows were last checked against the DfE pages
+	Policy       string        `json:"policy,omitempty"` // the trust policy applied, if any
 	Requirements []Requirement `json:"requirements"`
 }
 
@@ -36,8 +39,16 @@ type Requirement struct {
 	Evidence        string   `json:"evidence"` // EvidenceMeasured, EvidencePartly or EvidenceAttested
 	Due             string   `json:"due"`      // DueAlready, DueAtReplacement or DueBy2030
 	AttestationLife string   `json:"attestation_life,omitempty"`
-	Source          string   `json:"source"` // the DfE page
-	Rule            *Rule    `json:"rule,omitempty"`
+	Source          string   `json:"source"`  // the DfE page
+	Checked         string   `json:"checked"` // YYYY-MM-DD the row was last checked against the DfE page; the catalogue's by default
+	// Note says what is unconfirmed or a judgement, for readers of the
+	// report: a figure only secondary sources give, a mapping of "When".
+	Note string `json:"note,omitempty"`
+	// AwaitingProbe names the planned probe (one of PlannedProbes) that will
+	// feed this row, or its measured part, once it exists. A measured row
+	// without a rule must name one: it scores as awaiting that probe.
+	AwaitingProbe string `json:"awaiting_probe,omitempty"`
+	Rule          *Rule  `json:"rule,omitempty"`
 }
 
 // AppliesTo reports whether the requirement applies to a site of phase.
@@ -92,6 +103,9 @@ type Condition struct {
 	MinSamples int                `json:"min_samples"`        // at least 1
 	GroupBy    string             `json:"group_by,omitempty"` // a tag: every group must pass
 	Unit       string             `json:"unit,omitempty"`     // of the statistic; filled from the field ("%" for share)
+	// Policy is set when a trust policy changed this condition (see
+	// WithOverlay); it keeps the DfE's own limits so both can be shown.
+	Policy *Policy `json:"policy,omitempty"`
 }
 
 // Threshold is the value the statistic is compared with for a site of phase.

@@ -2,6 +2,7 @@ package standards
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -173,5 +174,65 @@ func TestDefault(t *testing.T) {
 	bb2, _ := c.Requirement("BB-2")
 	if !slices.Equal(bb2.Phases, []string{"primary"}) || bb2.Rule.Conditions[0].Unit != "Mbit/s" {
 		t.Errorf("BB-2: %+v", bb2)
+	}
+}
+
+// The six core standards come first, then the rest; within a standard the
+// ids ascend, so list and report read in the DfE's order.
+func TestDefaultOrder(t *testing.T) {
+	reqs := Default().Requirements
+	order := []string{"broadband", "wireless", "switching", "cyber", "filtering", "leadership",
+		"it-support", "cabling", "servers", "cloud", "devices", "accessibility"}
+	for i := 1; i < len(reqs); i++ {
+		a, b := reqs[i-1], reqs[i]
+		ia, ib := slices.Index(order, a.Standard), slices.Index(order, b.Standard)
+		switch {
+		case ia > ib:
+			t.Errorf("%s (%s) comes before %s (%s)", a.ID, a.Standard, b.ID, b.Standard)
+		case ia == ib && idNumber(a.ID) >= idNumber(b.ID):
+			t.Errorf("%s comes before %s", a.ID, b.ID)
+		}
+		if !a.Core && b.Core {
+			t.Errorf("core %s after non-core %s", b.ID, a.ID)
+		}
+	}
+}
+
+func idNumber(id string) int {
+	n, _ := strconv.Atoi(idPattern.FindStringSubmatch(id)[2])
+	return n
+}
+
+// Every row whose rule reads a measurement no landed probe produces says
+// which planned probe will feed it, so a report can say why it has no data;
+// measured rows without a rule always do (the loader insists).
+func TestDefaultAwaitingProbes(t *testing.T) {
+	planned := map[string]string{}
+	for _, pp := range PlannedProbes {
+		if pp.Doc == "" {
+			t.Errorf("planned probe %s has no doc", pp.Name)
+		}
+		for _, m := range pp.Measurements {
+			if _, ok := Measurements().Lookup(m); !ok {
+				t.Errorf("planned probe %s: measurement %s is not in measurements.yaml", pp.Name, m)
+			}
+			planned[m] = pp.Name
+		}
+	}
+	for _, r := range Default().Requirements {
+		if r.Evidence == EvidenceMeasured && r.Rule == nil && r.AwaitingProbe == "" {
+			t.Errorf("%s: measured, no rule, no awaited probe", r.ID)
+		}
+		if r.Rule == nil {
+			continue
+		}
+		for _, c := range r.Rule.Conditions {
+			if p, ok := planned[c.Measurement]; ok && r.AwaitingProbe != p {
+				t.Errorf("%s: %q reads %s, which the %s probe will produce; awaiting_probe is %q", r.ID, c.Name, c.Measurement, p, r.AwaitingProbe)
+			}
+		}
+	}
+	if bb2, _ := Default().Requirement("BB-2"); bb2.AwaitingProbe != "throughput" || bb2.Checked != Default().Checked {
+		t.Errorf("BB-2 awaiting %q checked %q", bb2.AwaitingProbe, bb2.Checked)
 	}
 }

@@ -2,6 +2,7 @@ package standards
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,8 +50,8 @@ func validateRequirement(r Requirement, hasRule bool, path string, p *problems) 
 	}
 	switch r.Evidence {
 	case EvidenceMeasured:
-		if !hasRule {
-			p.add(path+".evidence", "a measured requirement needs a rule")
+		if !hasRule && r.AwaitingProbe == "" {
+			p.add(path+".evidence", "a measured requirement needs a rule, or awaiting_probe naming the probe that will feed it")
 		}
 		if r.AttestationLife != "" {
 			p.add(path+".attestation_life", "a measured requirement has no attestation")
@@ -81,6 +82,27 @@ func validateRequirement(r Requirement, hasRule bool, path string, p *problems) 
 	if !strings.HasPrefix(r.Source, "https://") {
 		p.add(path+".source", "required: the https:// address of the DfE page")
 	}
+	// An empty Checked means the catalogue's own date was missing or bad,
+	// which is reported once at the top.
+	if _, err := time.Parse(time.DateOnly, r.Checked); r.Checked != "" && err != nil {
+		p.add(path+".checked", "%q is not a date (YYYY-MM-DD)", r.Checked)
+	}
+	if r.AwaitingProbe != "" {
+		switch _, ok := Planned(r.AwaitingProbe); {
+		case r.Evidence == EvidenceAttested:
+			p.add(path+".awaiting_probe", "an attested requirement is not fed by a probe")
+		case !ok:
+			p.add(path+".awaiting_probe", "%q is not a planned probe (%s)", r.AwaitingProbe, strings.Join(plannedNames(), ", "))
+		}
+	}
+}
+
+func plannedNames() []string {
+	names := make([]string, len(PlannedProbes))
+	for i, pp := range PlannedProbes {
+		names[i] = pp.Name
+	}
+	return names
 }
 
 // buildCondition converts one condition, applies its defaults and checks it
@@ -211,8 +233,13 @@ func buildCondition(rc rawCondition, req Requirement, path string, tab Table, p 
 	return c
 }
 
+// checkPercent checks a threshold: a finite number, and for a share a
+// percentage.
 func checkPercent(stat string, v float64, path string, p *problems) {
-	if stat == StatShare && (v < 0 || v > 100) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		p.add(path, "%v is not a finite number: no statistic could be compared with it", v)
+	case stat == StatShare && (v < 0 || v > 100):
 		p.add(path, "a share is a percentage: %v is outside 0..100", v)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/point"
 )
@@ -20,6 +21,7 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 	}
 	// Encode before taking the write lock: it is the CPU-heavy part.
 	args := make([]any, 0, len(b.Points)*pointCols)
+	hours := map[int64]bool{} // to mark pending for rollup
 	var c codec
 	for i, p := range b.Points {
 		if p.Measurement == "" || p.Time.IsZero() {
@@ -31,6 +33,7 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 		}
 		series := c.seriesKey(p.Measurement, p.Tags)
 		args = append(args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, c.tagsJSON(p.Tags), fields, toNS(p.Time))
+		hours[toNS(rollup.Hour.Truncate(p.Time))] = true
 	}
 	dup := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -67,6 +70,11 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 				return fmt.Errorf("points: %w", err)
 			}
 			args = args[n:]
+		}
+		for h := range hours {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT DO NOTHING`, h); err != nil {
+				return fmt.Errorf("pending hours: %w", err)
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE counters SET n = n + CASE name WHEN 'points' THEN ? ELSE 1 END
 			WHERE name IN ('points', 'batches')`, len(b.Points))

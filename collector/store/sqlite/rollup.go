@@ -4,206 +4,351 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/probity-edu/probity/collector/store"
-	"github.com/probity-edu/probity/internal/point"
+	"github.com/probity-edu/probity/collector/rollup"
 )
 
-// Rollup rebuilds the hourly buckets of every hour touching [from, to), one
-// hour per transaction so ingest is never held up for long. An hour with no
-// raw points left (already pruned) keeps the buckets it has: they are then
-// the only record of it.
+// RollupPending rolls up every pending hour in time order, then the
+// pending days that ended by now (a day still filling waits, so its daily
+// bucket is built once rather than on every run).
+func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
+	hours, err := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours ORDER BY hour`)
+	if err != nil {
+		return fmt.Errorf("sqlite: rollup: pending hours: %w", err)
+	}
+	for _, h := range hours {
+		if _, err := s.rollupHour(ctx, fromNS(h), rebuild); err != nil {
+			return fmt.Errorf("sqlite: rollup hour %s: %w", fromNS(h).Format(time.RFC3339), err)
+		}
+	}
+	return s.rollupDays(ctx, `day <= ?`, toNS(now.Add(-24*time.Hour)))
+}
+
+// Rollup rolls up every hour touching [from, to) that has raw points or is
+// pending, each in its own transaction so ingest is never held up for
+// long, then every pending day that starts before to.
 func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 	if !to.After(from) {
 		return nil
 	}
 	// Skip the empty hours outside the data, so a wide range is cheap.
 	var lo, hi sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT MIN(time), MAX(time) FROM points`).Scan(&lo, &hi); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT MIN(t), MAX(t) FROM
+		(SELECT MIN(time) AS t FROM points UNION ALL SELECT MAX(time) FROM points
+		 UNION ALL SELECT MIN(hour) FROM rollup_pending_hours UNION ALL SELECT MAX(hour) FROM rollup_pending_hours)`).Scan(&lo, &hi); err != nil {
 		return fmt.Errorf("sqlite: rollup: data range: %w", err)
 	}
-	if !lo.Valid {
-		return nil
+	if lo.Valid {
+		start := rollup.Hour.Truncate(from)
+		if first := rollup.Hour.Truncate(fromNS(lo.Int64)); first.After(start) {
+			start = first
+		}
+		end := to
+		if last := fromNS(hi.Int64).Add(1); last.Before(end) {
+			end = last
+		}
+		for h := start; h.Before(end); h = h.Add(time.Hour) {
+			if _, err := s.rollupHour(ctx, h, rebuild); err != nil {
+				return fmt.Errorf("sqlite: rollup hour %s: %w", h.Format(time.RFC3339), err)
+			}
+		}
 	}
-	start := from.UTC().Truncate(time.Hour)
-	if first := fromNS(lo.Int64).Truncate(time.Hour); first.After(start) {
-		start = first
+	return s.rollupDays(ctx, `day < ?`, clampNS(to))
+}
+
+type hourMode int
+
+const (
+	rebuild hourMode = iota // Rollup, RollupPending
+	seal                    // Prune: roll up if pending, then delete the raw points
+)
+
+// rollupHour rolls up hour h in one write transaction and returns how many
+// raw points it deleted. The hour's buckets are rebuilt from its raw points
+// (replacing, which is idempotent) unless the hour is sealed: then its raw
+// points arrived after it was pruned, so they are merged into its buckets
+// and deleted. An hour whose day has lost its hourly buckets only deletes
+// its raw points.
+func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int64, error) {
+	var deleted int64
+	var created map[sidKey]int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		deleted, created = 0, nil
+		rawH, hourlyH, err := horizons(ctx, tx)
+		if err != nil {
+			return err
+		}
+		hns := toNS(h)
+		var pending bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_pending_hours WHERE hour = ?)`, hns).Scan(&pending); err != nil {
+			return err
+		}
+		sealed, dropping := hns < rawH, hns < hourlyH
+		var bs []rollup.Bucket
+		if !dropping && (sealed || pending || mode == rebuild) {
+			if bs, err = aggregateHour(ctx, tx, h); err != nil {
+				return err
+			}
+		}
+		if len(bs) > 0 {
+			var ids []int64
+			if ids, created, err = s.sids(ctx, tx, bs); err != nil {
+				return err
+			}
+			if sealed {
+				if err := mergeExisting(ctx, tx, ids, bs); err != nil {
+					return err
+				}
+			}
+			if err := upsert(ctx, tx, "rollups_hourly", ids, bs); err != nil {
+				return err
+			}
+			if err := markDays(ctx, tx, ids, rollup.Day.Truncate(h)); err != nil {
+				return err
+			}
+		}
+		if sealed || dropping || mode == seal {
+			if deleted, err = deletePoints(ctx, tx, h); err != nil {
+				return err
+			}
+			if dropping && deleted > 0 {
+				s.log.Warn("raw points dropped: they arrived after their day's hourly rollups were pruned",
+					"hour", h.Format(time.RFC3339), "points", deleted)
+			}
+		}
+		if mode == seal {
+			if _, err := tx.ExecContext(ctx, `UPDATE rollup_horizons SET at = max(at, ?) WHERE name = 'raw'`, toNS(h.Add(time.Hour))); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM rollup_pending_hours WHERE hour = ?`, hns)
+		return err
+	})
+	if err != nil {
+		return 0, err
 	}
-	end := to
-	if last := fromNS(hi.Int64).Add(1); last.Before(end) {
-		end = last
+	s.cacheSIDs(created)
+	return deleted, nil
+}
+
+func horizons(ctx context.Context, tx *sql.Tx) (raw, hourly int64, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, at FROM rollup_horizons`)
+	if err != nil {
+		return 0, 0, err
 	}
-	for h := start; h.Before(end); h = h.Add(time.Hour) {
-		if err := s.rollupHour(ctx, h); err != nil {
-			return fmt.Errorf("sqlite: rollup hour %s: %w", h.Format(time.RFC3339), err)
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var at int64
+		if err := rows.Scan(&name, &at); err != nil {
+			return 0, 0, err
+		}
+		switch name {
+		case "raw":
+			raw = at
+		case "hourly":
+			hourly = at
+		}
+	}
+	return raw, hourly, rows.Err()
+}
+
+// aggregateHour rolls the raw points of hour h up.
+func aggregateHour(ctx context.Context, tx *sql.Tx, h time.Time) ([]rollup.Bucket, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT site, measurement, series, tags, fields, time FROM points
+		WHERE time >= ? AND time < ? ORDER BY time`, toNS(h), toNS(h.Add(time.Hour)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	agg := rollup.NewAggregator(rollup.Hour)
+	tagsOf := map[[2]string]map[string]string{} // decoded once per series
+	var d decoder
+	var site, measurement, series string
+	var tagsJS, fieldsJS []byte
+	var ns int64
+	for rows.Next() {
+		if err := rows.Scan(&site, &measurement, &series, &tagsJS, &fieldsJS, &ns); err != nil {
+			return nil, err
+		}
+		tags, ok := tagsOf[[2]string{site, series}]
+		if !ok {
+			if tags, err = d.decodeTags(tagsJS); err != nil {
+				return nil, fmt.Errorf("%s: %w", series, err)
+			}
+			tagsOf[[2]string{site, series}] = tags
+		}
+		fields, err := d.decodeFields(fieldsJS)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", series, err)
+		}
+		agg.Add(site, measurement, series, tags, fields, fromNS(ns))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return agg.Buckets(), nil
+}
+
+// mergeExisting adds the stored hourly bucket, if any, to each of bs.
+func mergeExisting(ctx context.Context, tx *sql.Tx, ids []int64, bs []rollup.Bucket) error {
+	st, err := tx.PrepareContext(ctx, `SELECT `+bucketColList+` FROM rollups_hourly WHERE sid = ? AND start = ? AND ok = ? AND kind = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i := range bs {
+		b := &bs[i]
+		old := *b
+		old.Hist, old.Values, old.Other = nil, nil, 0
+		var sid int64
+		err := scanBucket(st.QueryRowContext(ctx, ids[i], toNS(b.Start), int64(b.OK), int64(b.Kind)), &sid, &old)
+		switch {
+		case err == sql.ErrNoRows:
+			continue
+		case err != nil:
+			return err
+		}
+		*b = rollup.Merge(rollup.Hour, []rollup.Bucket{old, *b})
+	}
+	return nil
+}
+
+func markDays(ctx context.Context, tx *sql.Tx, ids []int64, day time.Time) error {
+	st, err := tx.PrepareContext(ctx, `INSERT INTO rollup_pending_days(sid, day) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if _, err := st.ExecContext(ctx, id, toNS(day)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-type bucketKey struct{ site, measurement, series, field string }
-
-type agg struct {
-	count         int64
-	min, max, sum float64
-}
-
-func (a *agg) add(v float64) {
-	if a.count == 0 || v < a.min {
-		a.min = v
-	}
-	if a.count == 0 || v > a.max {
-		a.max = v
-	}
-	a.count++
-	a.sum += v
-}
-
-func (s *Store) rollupHour(ctx context.Context, h time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT site, measurement, series, fields FROM points
-			WHERE time >= ? AND time < ?`, toNS(h), toNS(h.Add(time.Hour)))
-		if err != nil {
-			return err
-		}
-		aggs := map[bucketKey]*agg{}
-		seen := false
-		var d decoder
-		var site, measurement, series string
-		var fieldsJS []byte
-		for rows.Next() {
-			seen = true
-			if err := rows.Scan(&site, &measurement, &series, &fieldsJS); err != nil {
-				rows.Close()
-				return err
-			}
-			fields, err := d.decodeFields(fieldsJS)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("%s: %w", series, err)
-			}
-			for k, v := range fields {
-				f, ok := point.AsFloat(v)
-				if !ok {
-					continue // strings are not aggregated
-				}
-				key := bucketKey{site, measurement, series, k}
-				a := aggs[key]
-				if a == nil {
-					a = &agg{}
-					aggs[key] = a
-				}
-				a.add(f)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if !seen {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rollups_hourly WHERE hour = ?`, toNS(h)); err != nil {
-			return err
-		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO rollups_hourly
-			(site, measurement, series, field, hour, count, min, max, sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		for k, a := range aggs {
-			if _, err := ins.ExecContext(ctx, k.site, k.measurement, k.series, k.field, toNS(h), a.count, a.min, a.max, a.sum); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// Rollups returns buckets of a site with hour start in [From, To), ordered
-// by measurement, series, field and hour.
-func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]store.Bucket, error) {
-	var where strings.Builder
-	where.WriteString(`site = ? AND hour >= ? AND hour < ?`)
-	args := []any{q.Site, clampNS(q.From), clampNS(q.To)}
-	if q.Measurement != "" {
-		where.WriteString(` AND measurement = ?`)
-		args = append(args, q.Measurement)
-	}
-	if q.Field != "" {
-		where.WriteString(` AND field = ?`)
-		args = append(args, q.Field)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT measurement, series, field, hour, count, min, max, sum
-		FROM rollups_hourly WHERE `+where.String()+` ORDER BY measurement, series, field, hour`, args...)
+func deletePoints(ctx context.Context, tx *sql.Tx, h time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM points WHERE time >= ? AND time < ?`, toNS(h), toNS(h.Add(time.Hour)))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: rollups of %q: %w", q.Site, err)
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return n, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE counters SET n = n - ? WHERE name = 'points'`, n)
+	return n, err
+}
+
+// daysPerTx bounds one transaction of day rollups.
+const daysPerTx = 256
+
+type sidDay struct{ sid, day int64 }
+
+// rollupDays rebuilds the daily bucket of every pending series-day whose
+// day matches cond (with arg), from its hourly buckets. Days whose hourly
+// buckets were pruned keep their daily buckets.
+func (s *Store) rollupDays(ctx context.Context, cond string, arg int64) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT sid, day FROM rollup_pending_days WHERE `+cond+` ORDER BY day, sid`, arg)
+	if err != nil {
+		return fmt.Errorf("sqlite: rollup: pending days: %w", err)
+	}
+	var todo []sidDay
+	for rows.Next() {
+		var p sidDay
+		if err := rows.Scan(&p.sid, &p.day); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: rollup: pending days: %w", err)
+		}
+		todo = append(todo, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: rollup: pending days: %w", err)
+	}
+	for len(todo) > 0 {
+		n := min(len(todo), daysPerTx)
+		if err := s.inTx(ctx, func(tx *sql.Tx) error { return rollupDayBatch(ctx, tx, todo[:n]) }); err != nil {
+			return fmt.Errorf("sqlite: rollup day %s: %w", fromNS(todo[0].day).Format(time.DateOnly), err)
+		}
+		todo = todo[n:]
+	}
+	return nil
+}
+
+func rollupDayBatch(ctx context.Context, tx *sql.Tx, todo []sidDay) error {
+	_, hourlyH, err := horizons(ctx, tx)
+	if err != nil {
+		return err
+	}
+	read, err := tx.PrepareContext(ctx, `SELECT `+bucketColList+` FROM rollups_hourly
+		WHERE sid = ? AND start >= ? AND start < ? ORDER BY start`)
+	if err != nil {
+		return err
+	}
+	defer read.Close()
+	for _, p := range todo {
+		if p.day >= hourlyH {
+			groups := map[[2]int64][]rollup.Bucket{}
+			var order [][2]int64
+			rows, err := read.QueryContext(ctx, p.sid, p.day, p.day+int64(24*time.Hour))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var sid int64
+				b := rollup.Bucket{Res: rollup.Hour}
+				if err := scanBucket(rows, &sid, &b); err != nil {
+					rows.Close()
+					return err
+				}
+				k := [2]int64{int64(b.OK), int64(b.Kind)}
+				if groups[k] == nil {
+					order = append(order, k)
+				}
+				groups[k] = append(groups[k], b)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			var ids []int64
+			var days []rollup.Bucket
+			for _, k := range order {
+				days = append(days, rollup.Merge(rollup.Day, groups[k]))
+				ids = append(ids, p.sid)
+			}
+			if err := upsert(ctx, tx, "rollups_daily", ids, days); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rollup_pending_days WHERE day = ? AND sid = ?`, p.day, p.sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) int64s(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
-	var out []store.Bucket
+	var out []int64
 	for rows.Next() {
-		b := store.Bucket{Site: q.Site}
-		var hour int64
-		if err := rows.Scan(&b.Measurement, &b.Series, &b.Field, &hour, &b.Count, &b.Min, &b.Max, &b.Sum); err != nil {
-			return nil, fmt.Errorf("sqlite: rollups of %q: %w", q.Site, err)
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
 		}
-		b.Start = fromNS(hour)
-		out = append(out, b)
+		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: rollups of %q: %w", q.Site, err)
-	}
-	return out, nil
-}
-
-// pruneChunk bounds each delete transaction so ingest keeps flowing while a
-// month of points is removed.
-const pruneChunk = 20000
-
-// Prune deletes raw points and batch ids older than before and returns the
-// number of points deleted. Rollups are kept.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
-	cut := clampNS(before)
-	var total int64
-	for {
-		var n int64
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM points WHERE rowid IN
-				(SELECT rowid FROM points WHERE time < ? LIMIT ?)`, cut, pruneChunk)
-			if err != nil {
-				return err
-			}
-			if n, err = res.RowsAffected(); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE counters SET n = n - ? WHERE name = 'points'`, n)
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("sqlite: prune points before %s: %w", before.Format(time.RFC3339), err)
-		}
-		total += n
-		if n < pruneChunk {
-			break
-		}
-	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM batches WHERE at < ?`, cut)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE counters SET n = n - ? WHERE name = 'batches'`, n)
-		return err
-	})
-	if err != nil {
-		return total, fmt.Errorf("sqlite: prune batches before %s: %w", before.Format(time.RFC3339), err)
-	}
-	return total, nil
+	return out, rows.Err()
 }

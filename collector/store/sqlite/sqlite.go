@@ -16,6 +16,7 @@ import (
 	"math"
 	"net/url"
 	"runtime"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -38,6 +39,11 @@ type Store struct {
 	// Prepared once on the writer and reused by every batch: one row, and
 	// pointsPerInsert rows, which saves per-statement overhead.
 	insertPoint, insertPoints *sql.Stmt
+
+	// Rollup series ids by site, measurement, field and series; ids are
+	// never deleted, so a cached one stays right.
+	sidMu    sync.Mutex
+	sidCache map[sidKey]int64
 }
 
 var _ store.Store = (*Store)(nil)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/collector/store/storetest"
@@ -198,43 +197,5 @@ func TestLoadMigrationsNames(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// SaveVerdicts keeps every saved set in verdict_history; the interface has
-// no reader for it yet, so look at the table.
-func TestVerdictHistory(t *testing.T) {
-	ctx := context.Background()
-	s := openTemp(t)
-	defer s.Close()
-	tr, _ := s.CreateTrust(ctx, "T")
-	if _, err := s.CreateSite(ctx, store.Site{ID: "oak", TrustID: tr.ID, Name: "Oak", Phase: "primary"}); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
-	for i, states := range [][]string{{"met", "not_met"}, {"met"}} {
-		var vs []store.Verdict
-		for j, st := range states {
-			vs = append(vs, store.Verdict{ReqID: "r-" + strconv.Itoa(j), State: st, Catalogue: "c", EvaluatedAt: at.Add(time.Duration(i) * time.Hour)})
-		}
-		if err := s.SaveVerdicts(ctx, "oak", vs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rows, err := s.r.Query(`SELECT req_id, state, evaluated_at FROM verdict_history WHERE site = 'oak' ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var req, state string
-		var ns int64
-		rows.Scan(&req, &state, &ns)
-		got = append(got, req+"="+state+"@"+fromNS(ns).Format("15:04"))
-	}
-	want := "r-0=met@09:00 r-1=not_met@09:00 r-0=met@10:00"
-	if strings.Join(got, " ") != want {
-		t.Errorf("history = %q, want %q", strings.Join(got, " "), want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/probity-edu/probity/collector/store"
 )
@@ -19,8 +20,9 @@ func siteExists(ctx context.Context, tx *sql.Tx, site string) error {
 	return err
 }
 
-// SaveVerdicts replaces the site's current verdicts and appends them to the
-// history, in one transaction.
+// SaveVerdicts replaces the site's current verdicts and appends the ones
+// worth keeping to the history (see store.EvidenceStore), in one
+// transaction.
 func (s *Store) SaveVerdicts(ctx context.Context, site string, vs []store.Verdict) error {
 	for _, v := range vs {
 		if v.Site != "" && v.Site != site {
@@ -34,21 +36,47 @@ func (s *Store) SaveVerdicts(ctx context.Context, site string, vs []store.Verdic
 		if _, err := tx.ExecContext(ctx, `DELETE FROM verdicts WHERE site = ?`, site); err != nil {
 			return err
 		}
-		for _, table := range []string{"verdicts", "verdict_history"} {
-			ins, err := tx.PrepareContext(ctx, `INSERT INTO `+table+`
-				(site, req_id, state, summary, evidence, catalogue, evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-			if err != nil {
-				return err
+		const cols = `(site, req_id, state, summary, evidence, catalogue, evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+		insCur, err := tx.PrepareContext(ctx, `INSERT INTO verdicts `+cols)
+		if err != nil {
+			return err
+		}
+		defer insCur.Close()
+		insHist, err := tx.PrepareContext(ctx, `INSERT INTO verdict_history `+cols)
+		if err != nil {
+			return err
+		}
+		defer insHist.Close()
+		// One index seek per requirement: the history of a site grows for
+		// years, so it is never scanned here.
+		last, err := tx.PrepareContext(ctx, `SELECT state, catalogue, evaluated_at FROM verdict_history
+			WHERE site = ? AND req_id = ? ORDER BY evaluated_at DESC, id DESC LIMIT 1`)
+		if err != nil {
+			return err
+		}
+		defer last.Close()
+		for _, v := range vs {
+			args := []any{site, v.ReqID, v.State, v.Summary, v.Evidence, v.Catalogue, toNS(v.EvaluatedAt)}
+			_, err := insCur.ExecContext(ctx, args...)
+			if isUnique(err) {
+				return fmt.Errorf("requirement %s appears twice: %w", v.ReqID, store.ErrExists)
 			}
-			defer ins.Close()
-			for _, v := range vs {
-				_, err := ins.ExecContext(ctx, site, v.ReqID, v.State, v.Summary, v.Evidence, v.Catalogue, toNS(v.EvaluatedAt))
-				if isUnique(err) {
-					return fmt.Errorf("requirement %s appears twice: %w", v.ReqID, store.ErrExists)
-				}
-				if err != nil {
-					return fmt.Errorf("requirement %s: %w", v.ReqID, err)
-				}
+			if err != nil {
+				return fmt.Errorf("requirement %s: %w", v.ReqID, err)
+			}
+			var state, cat string
+			var at int64
+			err = last.QueryRowContext(ctx, site, v.ReqID).Scan(&state, &cat, &at)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("requirement %s: last history entry: %w", v.ReqID, err)
+			}
+			keep := errors.Is(err, sql.ErrNoRows) || state != v.State || cat != v.Catalogue ||
+				v.EvaluatedAt.Sub(fromNS(at)) >= store.HistoryInterval
+			if !keep {
+				continue
+			}
+			if _, err := insHist.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("requirement %s: history: %w", v.ReqID, err)
 			}
 		}
 		return nil
@@ -59,72 +87,77 @@ func (s *Store) SaveVerdicts(ctx context.Context, site string, vs []store.Verdic
 	return nil
 }
 
+const verdictCols = `req_id, state, summary, evidence, catalogue, evaluated_at`
+
 // Verdicts returns the site's current verdicts ordered by requirement id.
 func (s *Store) Verdicts(ctx context.Context, site string) ([]store.Verdict, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT req_id, state, summary, evidence, catalogue, evaluated_at
-		FROM verdicts WHERE site = ? ORDER BY req_id`, site)
+	vs, err := scanVerdicts(s.r.QueryContext(ctx, `SELECT `+verdictCols+`
+		FROM verdicts WHERE site = ? ORDER BY req_id`, site))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: verdicts of %q: %w", site, err)
+	}
+	return withSite(vs, site), nil
+}
+
+// VerdictHistory returns history entries from since on, by requirement
+// then time.
+func (s *Store) VerdictHistory(ctx context.Context, site, reqID string, since time.Time) ([]store.Verdict, error) {
+	q := `SELECT ` + verdictCols + ` FROM verdict_history WHERE site = ? AND evaluated_at >= ?`
+	args := []any{site, clampNS(since)}
+	if reqID != "" {
+		q += ` AND req_id = ?`
+		args = append(args, reqID)
+	}
+	vs, err := scanVerdicts(s.r.QueryContext(ctx, q+` ORDER BY req_id, evaluated_at, id`, args...))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: verdict history of %q: %w", site, err)
+	}
+	return withSite(vs, site), nil
+}
+
+// VerdictsAt returns each requirement's latest history entry at or before
+// at. The requirement ids come from a loose index scan (one seek each) and
+// each entry from one more seek, so the cost does not grow with history.
+func (s *Store) VerdictsAt(ctx context.Context, site string, at time.Time) ([]store.Verdict, error) {
+	vs, err := scanVerdicts(s.r.QueryContext(ctx, `WITH RECURSIVE reqs(req) AS (
+			SELECT MIN(req_id) FROM verdict_history WHERE site = ?1
+			UNION ALL
+			SELECT (SELECT MIN(req_id) FROM verdict_history WHERE site = ?1 AND req_id > reqs.req)
+			FROM reqs WHERE reqs.req IS NOT NULL
+		)
+		SELECT `+verdictCols+` FROM reqs JOIN verdict_history h ON h.id = (
+			SELECT id FROM verdict_history WHERE site = ?1 AND req_id = reqs.req AND evaluated_at <= ?2
+			ORDER BY evaluated_at DESC, id DESC LIMIT 1)
+		ORDER BY h.req_id`, site, clampNS(at)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: verdicts of %q at %s: %w", site, at.Format(time.RFC3339), err)
+	}
+	return withSite(vs, site), nil
+}
+
+func scanVerdicts(rows *sql.Rows, err error) ([]store.Verdict, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []store.Verdict
 	for rows.Next() {
-		v := store.Verdict{Site: site}
+		var v store.Verdict
 		var at int64
 		if err := rows.Scan(&v.ReqID, &v.State, &v.Summary, &v.Evidence, &v.Catalogue, &at); err != nil {
-			return nil, fmt.Errorf("sqlite: verdicts of %q: %w", site, err)
+			return nil, err
 		}
 		v.EvaluatedAt = fromNS(at)
 		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: verdicts of %q: %w", site, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
-// AddAttestation records an attestation and returns it with its id.
-func (s *Store) AddAttestation(ctx context.Context, a store.Attestation) (store.Attestation, error) {
-	if a.ReqID == "" || a.By == "" {
-		return store.Attestation{}, fmt.Errorf("sqlite: add attestation for %q: requirement and attester are required", a.Site)
+func withSite(vs []store.Verdict, site string) []store.Verdict {
+	for i := range vs {
+		vs[i].Site = site
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := siteExists(ctx, tx, a.Site); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO attestations(site, req_id, by_name, note, link, at, expires)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			a.Site, a.ReqID, a.By, a.Note, a.Link, toNS(a.At), toNS(a.Expires)).Scan(&a.ID)
-	})
-	if err != nil {
-		return store.Attestation{}, fmt.Errorf("sqlite: add attestation %s for %q: %w", a.ReqID, a.Site, err)
-	}
-	a.At, a.Expires = fromNS(toNS(a.At)), fromNS(toNS(a.Expires))
-	return a, nil
-}
-
-// Attestations returns the site's attestations, newest first.
-func (s *Store) Attestations(ctx context.Context, site string) ([]store.Attestation, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, req_id, by_name, note, link, at, expires
-		FROM attestations WHERE site = ? ORDER BY at DESC, id DESC`, site)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: attestations of %q: %w", site, err)
-	}
-	defer rows.Close()
-	var out []store.Attestation
-	for rows.Next() {
-		a := store.Attestation{Site: site}
-		var at, expires int64
-		if err := rows.Scan(&a.ID, &a.ReqID, &a.By, &a.Note, &a.Link, &at, &expires); err != nil {
-			return nil, fmt.Errorf("sqlite: attestations of %q: %w", site, err)
-		}
-		a.At, a.Expires = fromNS(at), fromNS(expires)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: attestations of %q: %w", site, err)
-	}
-	return out, nil
+	return vs
 }
 
 // Stats reads the running point and batch totals and counts sites and agents.

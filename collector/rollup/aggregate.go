@@ -1,0 +1,218 @@
+package rollup
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/probity-edu/probity/internal/point"
+)
+
+type key struct {
+	site, measurement, series, field string
+	ok                               OK
+	kind                             Kind
+	start                            int64
+}
+
+func keyOf(b *Bucket) key {
+	return key{b.Site, b.Measurement, b.Series, b.Field, b.OK, b.Kind, b.Start.UnixNano()}
+}
+
+// Aggregator sums points into buckets of one resolution.
+type Aggregator struct {
+	res  Res
+	m    map[key]*Bucket
+	tags map[[2]string]map[string]string // one copy per site and series
+}
+
+// NewAggregator returns an empty aggregator for res.
+func NewAggregator(res Res) *Aggregator {
+	return &Aggregator{res: res, m: map[key]*Bucket{}, tags: map[[2]string]map[string]string{}}
+}
+
+// AddPoint counts every field of p for site.
+func (a *Aggregator) AddPoint(site string, p point.Point) {
+	a.Add(site, p.Measurement, SeriesKey(p.Measurement, p.Tags), p.Tags, p.Fields, p.Time)
+}
+
+// Add counts every field of one point whose series key (see SeriesKey) is
+// already known; tags may still hold site and agent.
+func (a *Aggregator) Add(site, measurement, series string, tags map[string]string, fields map[string]any, t time.Time) {
+	class := ClassOf(fields)
+	start := a.res.Truncate(t)
+	for f, v := range fields {
+		kind, ok := KindOf(v)
+		if !ok {
+			continue
+		}
+		k := key{site, measurement, series, f, class, kind, start.UnixNano()}
+		b := a.m[k]
+		if b == nil {
+			st := a.tags[[2]string{site, series}]
+			if st == nil {
+				st = SeriesTags(tags)
+				a.tags[[2]string{site, series}] = st
+			}
+			b = &Bucket{Site: site, Measurement: measurement, Series: series, Tags: st, Field: f,
+				OK: class, Kind: kind, Res: a.res, Start: start}
+			a.m[k] = b
+		}
+		b.add(v, t)
+	}
+}
+
+// add counts one sample; a sample at the same time as the latest replaces
+// it, so ties go to the later input.
+func (b *Bucket) add(v any, t time.Time) {
+	latest := b.Count == 0 || !t.Before(b.LastTime)
+	b.Count++
+	if latest {
+		b.LastTime = t
+	}
+	switch b.Kind {
+	case Number:
+		x, _ := point.AsFloat(v)
+		if b.Count == 1 {
+			b.Min, b.Max = x, x
+		}
+		b.Min, b.Max, b.Sum = min(b.Min, x), max(b.Max, x), b.Sum+x
+		if b.Hist == nil {
+			b.Hist = &Hist{}
+		}
+		b.Hist.Add(x, 1, MaxExact)
+		if latest {
+			b.Last = x
+		}
+	case Bool, String:
+		s, ok := v.(string)
+		if !ok {
+			s = strconv.FormatBool(v.(bool))
+		}
+		if b.Values == nil {
+			b.Values = map[string]int64{}
+		}
+		b.Values[s]++
+		if latest {
+			b.LastText = s
+		}
+	}
+}
+
+// Buckets returns the buckets so far in a stable order (see Sort), with
+// value counts capped at MaxValues.
+func (a *Aggregator) Buckets() []Bucket {
+	out := make([]Bucket, 0, len(a.m))
+	for _, b := range a.m {
+		b.capValues()
+		out = append(out, *b)
+	}
+	Sort(out)
+	return out
+}
+
+// capValues keeps the MaxValues most frequent values (ties: the smaller
+// value) and counts the rest in Other.
+func (b *Bucket) capValues() {
+	if len(b.Values) <= MaxValues {
+		return
+	}
+	keys := slices.SortedFunc(maps.Keys(b.Values), func(x, y string) int {
+		if c := cmp.Compare(b.Values[y], b.Values[x]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x, y)
+	})
+	for _, k := range keys[MaxValues:] {
+		b.Other += b.Values[k]
+		delete(b.Values, k)
+	}
+}
+
+// Sort orders buckets by site, measurement, series, field, resolution,
+// start, ok class and kind.
+func Sort(bs []Bucket) {
+	slices.SortFunc(bs, func(x, y Bucket) int {
+		return cmp.Or(
+			cmp.Compare(x.Site, y.Site), cmp.Compare(x.Measurement, y.Measurement),
+			cmp.Compare(x.Series, y.Series), cmp.Compare(x.Field, y.Field),
+			cmp.Compare(x.Res, y.Res), x.Start.Compare(y.Start),
+			cmp.Compare(x.OK, y.OK), cmp.Compare(x.Kind, y.Kind))
+	})
+}
+
+// Merge returns one bucket of res holding the samples of bs, which must
+// share site, series, field, ok class and kind; it starts at the res
+// bucket holding the first one's start. Later buckets win ties for the
+// latest sample. Value counts are capped once, after the union.
+func Merge(res Res, bs []Bucket) Bucket {
+	if len(bs) == 0 {
+		return Bucket{Res: res}
+	}
+	f := bs[0]
+	out := Bucket{Site: f.Site, Measurement: f.Measurement, Series: f.Series, Tags: f.Tags, Field: f.Field,
+		OK: f.OK, Kind: f.Kind, Res: res, Start: res.Truncate(f.Start)}
+	for i := range bs {
+		out.merge(&bs[i])
+	}
+	out.capValues()
+	return out
+}
+
+func (b *Bucket) merge(o *Bucket) {
+	if o.Count == 0 {
+		return
+	}
+	if b.Count == 0 {
+		b.Min, b.Max = o.Min, o.Max
+	}
+	b.Min, b.Max = min(b.Min, o.Min), max(b.Max, o.Max)
+	b.Count += o.Count
+	b.Sum += o.Sum
+	if o.Hist != nil {
+		if b.Hist == nil {
+			b.Hist = &Hist{}
+		}
+		b.Hist.Merge(o.Hist, MaxExact)
+	}
+	if len(o.Values) > 0 && b.Values == nil {
+		b.Values = make(map[string]int64, len(o.Values))
+	}
+	for k, n := range o.Values {
+		b.Values[k] += n
+	}
+	b.Other += o.Other
+	if !o.LastTime.Before(b.LastTime) {
+		b.LastTime, b.Last, b.LastText = o.LastTime, o.Last, o.LastText
+	}
+}
+
+// Daily merges buckets (normally hourly) into daily ones, sorted.
+func Daily(bs []Bucket) []Bucket {
+	groups := map[key][]Bucket{}
+	for _, b := range bs {
+		b.Start = Day.Truncate(b.Start)
+		k := keyOf(&b)
+		groups[k] = append(groups[k], b)
+	}
+	out := make([]Bucket, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, Merge(Day, g))
+	}
+	Sort(out)
+	return out
+}
+
+// FromPoints rolls points of one site up into hourly buckets and daily
+// ones merged from those, as the collector's store does: both
+// resolutions, sorted.
+func FromPoints(site string, pts []point.Point) []Bucket {
+	a := NewAggregator(Hour)
+	for _, p := range pts {
+		a.AddPoint(site, p)
+	}
+	hourly := a.Buckets()
+	return append(hourly, Daily(hourly)...)
+}

@@ -1,0 +1,133 @@
+package rollup
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/probity-edu/probity/internal/point"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func find(t *testing.T, bs []Bucket, series, field string, ok OK, kind Kind, res Res, start time.Time) Bucket {
+	t.Helper()
+	for _, b := range bs {
+		if b.Series == series && b.Field == field && b.OK == ok && b.Kind == kind && b.Res == res && b.Start.Equal(start) {
+			return b
+		}
+	}
+	t.Fatalf("no %s bucket %s %s ok=%d kind=%d at %s in %d buckets", res, series, field, ok, kind, start, len(bs))
+	return Bucket{}
+}
+
+func TestFromPoints(t *testing.T) {
+	tags := map[string]string{"site": "oak", "agent": "a1", "qname": "www.google.com"}
+	dns := func(at time.Duration, fields map[string]any) point.Point {
+		return point.New("dns", tags, fields, t0.Add(at))
+	}
+	pts := []point.Point{
+		dns(time.Minute, map[string]any{"ok": true, "rcode": "NOERROR", "duration_ms": 3.0}),
+		dns(2*time.Minute, map[string]any{"ok": true, "rcode": "NXDOMAIN", "duration_ms": 5.0}),
+		dns(3*time.Minute, map[string]any{"ok": false, "result": "timeout", "duration_ms": 2000.0}),
+		dns(4*time.Minute, map[string]any{"ok": true, "rcode": "NOERROR", "duration_ms": 4.0}),
+		dns(4*time.Minute, map[string]any{"ok": true, "rcode": "SERVFAIL", "duration_ms": 1.0}), // same time: later input wins
+		dns(70*time.Minute, map[string]any{"ok": true, "rcode": "NOERROR", "duration_ms": 8.0}),
+		dns(71*time.Minute, map[string]any{"ok": true, "rcode": int64(3)}), // mistyped: its own kind
+		point.New("host", map[string]string{"site": "oak"}, map[string]any{"disk_pct": 40.0}, t0),
+	}
+	bs := FromPoints("oak", pts)
+	const series = "dns,qname=www.google.com"
+
+	d := find(t, bs, series, "duration_ms", OKTrue, Number, Hour, t0)
+	if d.Count != 4 || d.Min != 1 || d.Max != 5 || d.Sum != 13 || d.Last != 1 || !d.LastTime.Equal(t0.Add(4*time.Minute)) {
+		t.Errorf("duration ok=true at 09: %+v", d)
+	}
+	if d.Site != "oak" || d.Measurement != "dns" || !cmp.Equal(d.Tags, map[string]string{"qname": "www.google.com"}) {
+		t.Errorf("identity: %q %q %v", d.Site, d.Measurement, d.Tags)
+	}
+	if v := d.Hist.Values(); len(v) != 4 {
+		t.Errorf("exact values %v", v)
+	}
+	nok := find(t, bs, series, "duration_ms", OKFalse, Number, Hour, t0)
+	if nok.Count != 1 || nok.Max != 2000 {
+		t.Errorf("duration ok=false: %+v", nok)
+	}
+	rc := find(t, bs, series, "rcode", OKTrue, String, Hour, t0)
+	if !cmp.Equal(rc.Values, map[string]int64{"NOERROR": 2, "NXDOMAIN": 1, "SERVFAIL": 1}) || rc.LastText != "SERVFAIL" {
+		t.Errorf("rcode: %v last %q", rc.Values, rc.LastText)
+	}
+	okf := find(t, bs, series, "ok", OKTrue, Bool, Hour, t0)
+	if !cmp.Equal(okf.Values, map[string]int64{"true": 4}) {
+		t.Errorf("ok field: %v", okf.Values)
+	}
+	find(t, bs, series, "rcode", OKTrue, Number, Hour, t0.Add(time.Hour))
+	find(t, bs, "host", "disk_pct", OKAbsent, Number, Hour, t0)
+
+	day := find(t, bs, series, "rcode", OKTrue, String, Day, Day.Truncate(t0))
+	if !cmp.Equal(day.Values, map[string]int64{"NOERROR": 3, "NXDOMAIN": 1, "SERVFAIL": 1}) || day.Count != 5 || day.LastText != "NOERROR" {
+		t.Errorf("daily rcode: %+v", day)
+	}
+}
+
+// At most MaxValues values are counted one by one: the most frequent.
+func TestValueCap(t *testing.T) {
+	a := NewAggregator(Hour)
+	var pts int64
+	for i := range 40 {
+		for range 40 - i { // value i appears 40-i times
+			a.AddPoint("oak", point.New("dns", nil, map[string]any{"answer": fmt.Sprintf("v%02d", i)}, t0))
+			pts++
+		}
+	}
+	b := a.Buckets()[0]
+	if len(b.Values) != MaxValues || b.Values["v00"] != 40 || b.Values["v31"] != 9 {
+		t.Fatalf("kept %d values: %v", len(b.Values), b.Values)
+	}
+	if _, kept := b.Values["v32"]; kept {
+		t.Error("a less frequent value was kept")
+	}
+	var sum int64
+	for _, n := range b.Values {
+		sum += n
+	}
+	if sum+b.Other != pts || b.Other != 8+7+6+5+4+3+2+1 || b.Count != pts {
+		t.Errorf("counted %d + other %d, count %d, points %d", sum, b.Other, b.Count, pts)
+	}
+}
+
+// Daily buckets merged from hourly ones equal daily buckets built from the
+// points directly (sums up to rounding).
+func TestDailyFromHourly(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var pts []point.Point
+	for i := range 3000 {
+		at := t0.Add(time.Duration(r.IntN(72*60)) * time.Minute)
+		target := []string{"a", "b"}[i%2]
+		pts = append(pts, point.New("ping", map[string]string{"target": target, "site": "oak"}, map[string]any{
+			"ok":      r.IntN(10) > 0,
+			"rtt_ms":  float64(5 + r.IntN(200)),
+			"loss":    float64(r.IntN(3)),
+			"result":  []string{"ok", "timeout", "unreachable"}[r.IntN(3)],
+			"resolve": fmt.Sprintf("10.0.0.%d", r.IntN(50)),
+		}, at))
+	}
+	hourly := NewAggregator(Hour)
+	daily := NewAggregator(Day)
+	for _, p := range pts {
+		hourly.AddPoint("oak", p)
+		daily.AddPoint("oak", p)
+	}
+	want := daily.Buckets()
+	got := Daily(hourly.Buckets())
+	if len(want) == 0 {
+		t.Fatal("no buckets")
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+		t.Errorf("daily from hourly (-direct +merged):\n%s", diff)
+	}
+}

@@ -1,0 +1,33 @@
+package standards
+
+// PlannedProbe is a probe kind the agent does not have yet. Rows it will
+// feed name it in awaiting_probe, so a report can say which probe will
+// measure them instead of showing a gap with no reason.
+type PlannedProbe struct {
+	Name string `json:"name"` // the agent kind it will have (agent/probe/<name>)
+	Doc  string `json:"doc"`  // what it will measure, in plain English
+	// Measurements of measurements.yaml it will produce; empty when its
+	// measurement is not designed yet.
+	Measurements []string `json:"measurements,omitempty"`
+}
+
+// PlannedProbes lists every name awaiting_probe accepts. When one of them
+// lands in the agent, its rows get rules and lose awaiting_probe (a test
+// checks that no name here is a probe the agent already has).
+var PlannedProbes = []PlannedProbe{
+	{Name: "throughput", Doc: "multi-stream TCP download and upload tests to a server beyond the ISP", Measurements: []string{"throughput"}},
+	{Name: "snmp", Doc: "SNMP polls of routers, switches, firewalls and UPSs: interfaces, PoE, power, inventory and firmware", Measurements: []string{"snmp_device", "snmp_if", "snmp_poe"}},
+	{Name: "wifi", Doc: "wireless controller polls and radio scans: access points, clients, Wi-Fi generation and security", Measurements: []string{"wifi_ap"}},
+	{Name: "filtering", Doc: "the filtering test suite: test pages that must be blocked or allowed, malware test files", Measurements: []string{"filter", "safesearch"}},
+	{Name: "portcheck", Doc: "TCP and UDP connection tests from a school network: VPN ports, management interfaces, guest isolation"},
+}
+
+// Planned returns the planned probe called name, or false.
+func Planned(name string) (PlannedProbe, bool) {
+	for _, p := range PlannedProbes {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return PlannedProbe{}, false
+}

@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/probity-edu/probity/collector/rollup"
+	"github.com/probity-edu/probity/collector/store"
+)
+
+// A database of the first schema, with raw points and its old hourly
+// buckets, gets the new rollup tables, and every hour with points is
+// rolled up again by the next RollupPending.
+func TestMigrate0002RollsUpExistingPoints(t *testing.T) {
+	ctx := context.Background()
+	// A 0001 database, as an earlier build left it.
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "v1.db")
+	w, err := sql.Open("sqlite", dsn(path, []string{"journal_mode(WAL)"}, "immediate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetMaxOpenConns(1)
+	s := &Store{w: w, log: slog.New(slog.DiscardHandler)}
+	if err := s.applyMigrations(ctx, ms[:1]); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+	const row = `('oak', 'a', 'ping', 'ping,target=gw', '{"agent":"a","site":"oak","target":"gw"}', ?, ?)`
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO trusts(id, name, created) VALUES (1, 'T', 0)`, nil},
+		{`INSERT INTO sites(id, trust_id, name, phase, created) VALUES ('oak', 1, 'Oak', 'primary', 0)`, nil},
+		{`INSERT INTO points(site, agent, measurement, series, tags, fields, time) VALUES ` + row + `, ` + row + `, ` + row,
+			[]any{`{"ok":true,"rtt_ms":5}`, t0.Add(time.Minute).UnixNano(), `{"ok":true,"rtt_ms":7}`, t0.Add(2 * time.Minute).UnixNano(),
+				`{"ok":false,"rtt_ms":{"i":9}}`, t0.Add(3 * time.Hour).UnixNano()}},
+		{`INSERT INTO rollups_hourly(site, measurement, series, field, hour, count, min, max, sum) VALUES ('oak', 'ping', 'ping,target=gw', 'rtt_ms', 0, 1, 1, 1, 1)`, nil},
+	} {
+		if _, err := s.w.Exec(q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+	s.w.Close()
+
+	s, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	defer s.Close()
+	if err := s.RollupPending(ctx, t0.Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		res   rollup.Res
+		start time.Time
+		ok    rollup.OK
+		count int64
+		sum   float64
+	}{
+		{rollup.Hour, t0, rollup.OKTrue, 2, 12},
+		{rollup.Hour, t0.Add(3 * time.Hour), rollup.OKFalse, 1, 9},
+		{rollup.Day, rollup.Day.Truncate(t0), rollup.OKTrue, 2, 12},
+		{rollup.Day, rollup.Day.Truncate(t0), rollup.OKFalse, 1, 9},
+	} {
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: "oak", Res: c.res, Field: "rtt_ms", From: c.start, To: c.start.Add(c.res.Duration())})
+		var found bool
+		for _, b := range bs {
+			if b.OK == c.ok {
+				found = true
+				if b.Count != c.count || b.Sum != c.sum || b.Series != "ping,target=gw" || b.Tags["target"] != "gw" {
+					t.Errorf("%s %s ok=%d: %+v", c.res, c.start, c.ok, b)
+				}
+			}
+		}
+		if err != nil || !found {
+			t.Errorf("%s %s ok=%d: no bucket in %d (%v)", c.res, c.start, c.ok, len(bs), err)
+		}
+	}
+}
