@@ -28,7 +28,7 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: c.config.Retention.Raw, Log: logging.New(c.config.Log, stderr)}
+	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: c.config.Retention.Raw, HourlyRetention: c.config.Retention.Hourly, Log: logging.New(c.config.Log, stderr)}
 	sites, err := st.Sites(ctx)
 	if err != nil {
 		return err

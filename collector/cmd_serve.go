@@ -39,7 +39,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen: %w", err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: cfg.Retention.Raw, Log: log.With("component", "jobs")}
+	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: cfg.Retention.Raw, HourlyRetention: cfg.Retention.Hourly, Log: log.With("component", "jobs")}
 
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -53,15 +53,19 @@ func figure(c score.ConditionEvidence) string {
 		fmt.Fprintf(&b, " (%s)", c.Group)
 	}
 	b.WriteString(": ")
-	if c.Met == nil {
+	switch {
+	case c.Met == nil:
 		fmt.Fprintf(&b, "not enough data (%d samples)", c.Samples)
-		return b.String()
+	default:
+		fmt.Fprintf(&b, "%s %s%s over %d samples (needs %s %s%s)", c.Stat, trim(c.Value), unit(c.Unit), c.Samples, opSign(c.Op), trim(c.Threshold), unit(c.Unit))
+		if *c.Met {
+			b.WriteString(" ✓")
+		} else {
+			b.WriteString(" ✗")
+		}
 	}
-	fmt.Fprintf(&b, "%s %s%s over %d samples (needs %s %s%s)", c.Stat, trim(c.Value), unit(c.Unit), c.Samples, opSign(c.Op), trim(c.Threshold), unit(c.Unit))
-	if *c.Met {
-		b.WriteString(" ✓")
-	} else {
-		b.WriteString(" ✗")
+	if c.Policy != nil {
+		fmt.Fprintf(&b, " [%s]", c.Policy.Describe())
 	}
 	return b.String()
 }

@@ -421,7 +421,7 @@ func sections(rs []Row) []Section {
 }
 
 func stateOrder(s string) int {
-	for i, st := range []string{"met", "attested", "partly_met", "not_met", "attestation_expired", "not_enough_data", "not_applicable", NotScored} {
+	for i, st := range []string{"met", "attested", "partly_met", "plan_needed", "not_met", "attestation_expired", "not_enough_data", "not_applicable", NotScored} {
 		if st == s {
 			return i
 		}

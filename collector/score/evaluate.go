@@ -30,6 +30,9 @@ func Evaluate(req standards.Requirement, in Input) Verdict {
 	}
 	if req.Rule == nil {
 		v.State, v.Summary = attestationOnly(valid, expired)
+		if p, ok := standards.Planned(req.AwaitingProbe); ok && v.State == NotEnoughData {
+			v.Summary = awaitingProbe(req, p)
+		}
 		return v
 	}
 
@@ -144,6 +147,16 @@ func attestationOnly(valid, expired *Attestation) (State, string) {
 	return NotEnoughData, "Not enough data: this requirement needs an attestation, and none has been recorded."
 }
 
+// awaitingProbe says which planned probe will measure a row that has no
+// rule yet, and whether a person can attest it meanwhile.
+func awaitingProbe(req standards.Requirement, p standards.PlannedProbe) string {
+	s := "Not enough data: this is measured by the " + p.Name + " probe (" + p.Doc + "), which the agent does not have yet"
+	if req.Evidence == standards.EvidenceMeasured {
+		return s + "."
+	}
+	return s + "; until then a named person can attest it."
+}
+
 // evidence lists the condition's figures, one per group.
 func (r condResult) evidence() []ConditionEvidence {
 	out := make([]ConditionEvidence, 0, len(r.groups))
@@ -151,7 +164,7 @@ func (r condResult) evidence() []ConditionEvidence {
 		out = append(out, ConditionEvidence{
 			Name: r.cond.Name, Group: g.group, Stat: r.cond.Stat, Value: g.value, Unit: r.cond.Unit,
 			Threshold: r.threshold, Op: r.cond.Compare.Op, Samples: g.n, Met: g.met,
-			Series: g.series, Approximate: g.approx,
+			Series: g.series, Approximate: g.approx, Policy: r.cond.Policy,
 		})
 	}
 	return out

@@ -292,3 +292,21 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestAwaitingProbeSummary(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	measured := standards.Requirement{ID: "SW-1", Evidence: standards.EvidenceMeasured, AwaitingProbe: "snmp"}
+	v := Evaluate(measured, Input{Phase: "primary", Now: now})
+	if v.State != NotEnoughData || !strings.Contains(v.Summary, "snmp probe") || strings.Contains(v.Summary, "attest") {
+		t.Errorf("measured row awaiting a probe: %s %q", v.State, v.Summary)
+	}
+	partly := standards.Requirement{ID: "WL-2", Evidence: standards.EvidencePartly, AwaitingProbe: "wifi"}
+	v = Evaluate(partly, Input{Phase: "primary", Now: now})
+	if v.State != NotEnoughData || !strings.Contains(v.Summary, "wifi probe") || !strings.Contains(v.Summary, "attest") {
+		t.Errorf("partly row awaiting a probe: %s %q", v.State, v.Summary)
+	}
+	v = Evaluate(partly, Input{Phase: "primary", Now: now, Attestations: []Attestation{{ReqID: "WL-2", By: "IT lead", At: now.Add(-time.Hour)}}})
+	if v.State != Attested {
+		t.Errorf("attested row awaiting a probe: %s %q", v.State, v.Summary)
+	}
+}

@@ -1,6 +1,8 @@
 package score
 
 import (
+	"github.com/probity-edu/probity/collector/standards"
+
 	"time"
 
 	"github.com/probity-edu/probity/collector/rollup"
@@ -62,6 +64,9 @@ type ConditionEvidence struct {
 	Op        string  `json:"op"`
 	Samples   int     `json:"samples"`
 	Met       *bool   `json:"met"` // nil: not enough data
+	// Policy is set when a trust's policy overlay changed this condition's
+	// DfE limits; Loosens says the policy relaxed one.
+	Policy *standards.Policy `json:"policy,omitempty"`
 	// Series the samples came from: point series keys without the site
 	// and agent tags.
 	Series []string `json:"series,omitempty"`

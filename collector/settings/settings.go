@@ -41,9 +41,11 @@ type Store struct {
 	Path   string `yaml:"path"`   // default data_dir/probity.db
 }
 
-// Retention says how long raw points are kept (rollups are kept for years).
+// Retention says how long raw points and hourly rollups are kept; daily
+// rollups are kept for good. Scoring reads rollups only.
 type Retention struct {
-	Raw time.Duration `yaml:"raw"`
+	Raw    time.Duration `yaml:"raw"`
+	Hourly time.Duration `yaml:"hourly"`
 }
 
 // Ingest bounds what one write may carry.
@@ -70,7 +72,7 @@ func Defaults() Collector {
 		DataDir:   "/var/lib/probity/collector",
 		Log:       logging.Defaults,
 		Store:     Store{Driver: "sqlite"},
-		Retention: Retention{Raw: 30 * 24 * time.Hour},
+		Retention: Retention{Raw: 30 * 24 * time.Hour, Hourly: 400 * 24 * time.Hour},
 		Ingest:    Ingest{MaxBody: 16 << 20},
 		Jobs:      Jobs{ScoreEvery: 5 * time.Minute, RollupEvery: 10 * time.Minute, PruneEvery: time.Hour},
 		Enrolment: Enrolment{TokenTTL: 7 * 24 * time.Hour},
@@ -113,6 +115,10 @@ func (c *Collector) Validate() error {
 	}
 	if c.Retention.Raw < 24*time.Hour {
 		errs = append(errs, cfgerr.Errorf("retention.raw", "must be at least 24h"))
+	}
+	// 30-day rules read whole hours at each end of their window.
+	if c.Retention.Hourly < 31*24*time.Hour {
+		errs = append(errs, cfgerr.Errorf("retention.hourly", "must be at least 744h (31 days)"))
 	}
 	if c.Ingest.MaxBody < 64<<10 {
 		errs = append(errs, cfgerr.Errorf("ingest.max_body", "must be at least 64KiB"))

@@ -64,6 +64,8 @@ var invalid = map[string]string{
 	"invalid-unknown-condition-key":       "invalid-unknown-condition-key.yaml:23: FM-13: rule.conditions[0]: unknown key \"feild\"",
 	"invalid-unknown-key":                 "invalid-unknown-key.yaml:12: FM-13: unknown key \"titel\"",
 	"invalid-where-site":                  "invalid-where-site.yaml:16: FM-13: rule.conditions[0].where.site: the engine selects the site; a rule cannot",
+	"invalid-where-agent":                 "invalid-where-agent.yaml:16: FM-13: rule.conditions[0].where.agent: rollups merge a site's agents; a rule cannot select one",
+	"invalid-group-by-agent":              "invalid-group-by-agent.yaml:16: FM-13: rule.conditions[0].group_by: rollups merge a site's agents; a rule cannot group by agent",
 	"invalid-where-tag":                   "invalid-where-tag.yaml:16: FM-13: rule.conditions[0].where.name: dns has no tag \"name\"",
 	"invalid-where-value":                 "invalid-where-value.yaml:16: BB-2: rule.conditions[0].where.direction: \"down\" is not a value of throughput.direction (download, upload)",
 	"invalid-window-missing":              "invalid-window-missing.yaml:14: FM-13: rule.conditions[0].window: required: a duration such as 24h or 720h",

@@ -148,6 +148,8 @@ func buildCondition(rc rawCondition, req Requirement, path string, tab Table, p 
 			p.add(path+".where."+k, "%s has no tag %q", m.Name, k)
 		case k == "site":
 			p.add(path+".where.site", "the engine selects the site; a rule cannot")
+		case k == "agent":
+			p.add(path+".where.agent", "rollups merge a site's agents; a rule cannot select one")
 		case len(tg.Values) > 0 && !slices.Contains(tg.Values, rc.Where[k]):
 			p.add(path+".where."+k, "%q is not a value of %s.%s (%s)", rc.Where[k], m.Name, k, strings.Join(tg.Values, ", "))
 		}
@@ -155,6 +157,8 @@ func buildCondition(rc rawCondition, req Requirement, path string, tab Table, p 
 	if rc.GroupBy != "" {
 		if _, ok := tab.Tag(m, rc.GroupBy); !ok {
 			p.add(path+".group_by", "%s has no tag %q", m.Name, rc.GroupBy)
+		} else if rc.GroupBy == "site" || rc.GroupBy == "agent" {
+			p.add(path+".group_by", "rollups merge a site's agents; a rule cannot group by %s", rc.GroupBy)
 		}
 	}
 

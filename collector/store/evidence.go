@@ -9,7 +9,7 @@ import (
 type Verdict struct {
 	Site        string
 	ReqID       string
-	State       string // met, partly_met, not_met, not_enough_data, attested, attestation_expired, not_applicable
+	State       string // met, partly_met, not_met, not_enough_data, attested, attestation_expired, not_applicable, plan_needed
 	Summary     string // one plain-English sentence
 	Evidence    []byte // JSON, shaped by the scoring engine
 	Catalogue   string // catalogue version used
