@@ -310,3 +310,26 @@ func TestAwaitingProbeSummary(t *testing.T) {
 		t.Errorf("attested row awaiting a probe: %s %q", v.State, v.Summary)
 	}
 }
+
+// An attestation counts up to, not including, its expiry instant: a yearly
+// one made at At is valid until At plus 12 months, a termly one 4 months.
+func TestAttestationExpiryBoundaries(t *testing.T) {
+	at := time.Date(2025, 12, 4, 9, 0, 0, 0, time.UTC)
+	f := func(life string, now time.Time, want State) {
+		t.Helper()
+		req := standards.Requirement{ID: "DL-1", Evidence: standards.EvidenceAttested, AttestationLife: life}
+		v := Evaluate(req, Input{Phase: "primary", Now: now, Attestations: []Attestation{{ReqID: "DL-1", By: "Head", At: at}}})
+		if v.State != want {
+			t.Errorf("%s at %s: %s, want %s (%s)", life, now, v.State, want, v.Summary)
+		}
+	}
+	yearEnd := at.AddDate(1, 0, 0)
+	f(standards.LifeYearly, yearEnd.Add(-time.Second), Attested)
+	f(standards.LifeYearly, yearEnd, AttestationExpired)
+	f(standards.LifeYearly, yearEnd.Add(time.Second), AttestationExpired)
+	termEnd := at.AddDate(0, 4, 0)
+	f(standards.LifeTermly, termEnd.Add(-time.Second), Attested)
+	f(standards.LifeTermly, termEnd, AttestationExpired)
+	f(standards.LifeYearly, at, Attested)                        // made this instant
+	f(standards.LifeYearly, at.Add(-time.Second), NotEnoughData) // not made yet
+}
