@@ -84,13 +84,73 @@ func cmdSiteList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		names[t.ID] = t.Name
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tURN\tPHASE\tTRUST\tAGENTS")
+	fmt.Fprintln(tw, "ID\tNAME\tURN\tPHASE\tTRUST\tAGENTS\tLAST ADDRESS")
 	for _, s := range sites {
 		agents, err := st.Agents(ctx, s.ID)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, s.Name, dash(s.URN), s.Phase, names[s.TrustID], len(agents))
+		// The address the site's agents were most recently seen from.
+		var last store.Agent
+		for _, a := range agents {
+			if a.LastSeenAddressAt.After(last.LastSeenAddressAt) {
+				last = a
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.ID, s.Name, dash(s.URN), s.Phase, names[s.TrustID], len(agents), addressAt(last))
+	}
+	return tw.Flush()
+}
+
+// addressAt is an agent's last address and when, or "-".
+func addressAt(a store.Agent) string {
+	if a.LastAddress == "" {
+		return "-"
+	}
+	return a.LastAddress + " at " + a.LastSeenAddressAt.UTC().Format(time.RFC3339)
+}
+
+func cmdAgentList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var siteID *string
+	_, st, err := setup(ctx, "agent list", args, stdout, stderr, func(fs *pflag.FlagSet) {
+		siteID = fs.String("site", "", "only this site (id or URN)")
+	})
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	var sites []store.Site
+	if *siteID != "" {
+		s, err := st.Site(ctx, *siteID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no site %q (see `probity-collector site list`)", *siteID)
+		}
+		if err != nil {
+			return err
+		}
+		sites = []store.Site{s}
+	} else if sites, err = st.Sites(ctx); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "AGENT\tSITE\tHOSTNAME\tVERSION\tENROLLED\tLAST WRITE\tLAST ADDRESS\tREVOKED")
+	for _, s := range sites {
+		agents, err := st.Agents(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range agents {
+			lastWrite := "-"
+			if !a.LastSeen.IsZero() {
+				lastWrite = a.LastSeen.UTC().Format(time.RFC3339)
+			}
+			revoked := "no"
+			if a.Revoked {
+				revoked = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.SiteID, dash(a.Hostname), dash(a.Version),
+				a.Created.UTC().Format(time.RFC3339), lastWrite, addressAt(a), revoked)
+		}
 	}
 	return tw.Flush()
 }

@@ -10,11 +10,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/probity-edu/probity/collector/api"
 	"github.com/probity-edu/probity/collector/jobs"
 	"github.com/probity-edu/probity/collector/report"
+	"github.com/probity-edu/probity/collector/speedtest"
 	"github.com/probity-edu/probity/internal/logging"
 	"github.com/probity-edu/probity/internal/version"
+	"github.com/probity-edu/probity/internal/wire"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,12 +37,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv := &api.Server{Store: st, Reports: report.Renderer{Source: st, Catalogue: cat}, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody), Log: log.With("component", "api")}
+	proxies, err := cfg.Server.Proxies()
+	if err != nil {
+		return err // Validate has already refused these
+	}
+	srv := &api.Server{Store: st, Reports: report.Renderer{Source: st, Catalogue: cat}, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody),
+		TrustedProxies: proxies, Log: log.With("component", "api")}
+	var speed *speedtest.Server
+	if cfg.Speedtest.Enabled {
+		speed = &speedtest.Server{Auth: speedtest.StoreAuth{Store: st}, MaxDuration: cfg.Speedtest.MaxDuration,
+			MaxConcurrent: cfg.Speedtest.MaxConcurrent, Log: log.With("component", "speedtest")}
+		srv.Collectors = append(srv.Collectors, speedtestMetrics{speed})
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: withSpeedtest(srv.Handler(), speed), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: cfg.Retention.Raw, HourlyRetention: cfg.Retention.Hourly, Log: log.With("component", "jobs")}
 
 	jobCtx, stopJobs := context.WithCancel(ctx)
@@ -57,7 +72,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("collector listening", "version", version.Version, "url", "http://"+ln.Addr().String(), "store", cfg.DBPath(), "catalogue", cat.Version)
+	log.Info("collector listening", "version", version.Version, "url", "http://"+ln.Addr().String(), "store", cfg.DBPath(), "catalogue", cat.Version,
+		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies))
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -75,4 +91,52 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wg.Wait()
 	log.Info("collector stopped")
 	return nil
+}
+
+// withSpeedtest serves the speed-test paths from sp (nil: not served) and
+// everything else from the API. The speed test stays outside the API's
+// instrumented mux, whose response wrapper would hide the connection's
+// deadlines from it.
+func withSpeedtest(apiHandler http.Handler, sp *speedtest.Server) http.Handler {
+	if sp == nil {
+		return apiHandler
+	}
+	mux := http.NewServeMux()
+	mux.Handle(wire.SpeedtestDownloadPath, sp.Handler())
+	mux.Handle(wire.SpeedtestUploadPath, sp.Handler())
+	mux.Handle("/", apiHandler)
+	return mux
+}
+
+// speedtestMetrics puts the speed-test server's counters on /metrics.
+type speedtestMetrics struct{ sp *speedtest.Server }
+
+var (
+	speedBytesDesc = prometheus.NewDesc("probity_speedtest_bytes_total", "Speed-test bytes by direction (download: sent, upload: received).", []string{"direction"}, nil)
+	speedTestsDesc = prometheus.NewDesc("probity_speedtest_transfers_total", "Speed-test transfers started, by direction.", []string{"direction"}, nil)
+	speedRefDesc   = prometheus.NewDesc("probity_speedtest_refused_total", "Speed-test requests refused, by reason.", []string{"reason"}, nil)
+	speedActDesc   = prometheus.NewDesc("probity_speedtest_active", "Speed-test transfers in progress.", nil, nil)
+)
+
+func (speedtestMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- speedBytesDesc
+	ch <- speedTestsDesc
+	ch <- speedRefDesc
+	ch <- speedActDesc
+}
+
+func (m speedtestMetrics) Collect(ch chan<- prometheus.Metric) {
+	st := m.sp.Stats()
+	counter := func(d *prometheus.Desc, v int64, label string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), label)
+	}
+	counter(speedBytesDesc, st.BytesSent, "download")
+	counter(speedBytesDesc, st.BytesReceived, "upload")
+	counter(speedTestsDesc, st.Downloads, "download")
+	counter(speedTestsDesc, st.Uploads, "upload")
+	counter(speedRefDesc, st.RejectedBusy, "busy")
+	counter(speedRefDesc, st.Unauthorized, "unauthorized")
+	counter(speedRefDesc, st.AuthErrors, "auth_unavailable")
+	counter(speedRefDesc, st.BadRequests, "bad_request")
+	ch <- prometheus.MustNewConstMetric(speedActDesc, prometheus.GaugeValue, float64(st.Active))
 }

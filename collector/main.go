@@ -33,6 +33,7 @@ Usage:
                                                              add a school; phase: primary, secondary, all-through, special, fe
   probity-collector site list                                list schools
   probity-collector agent token --site S [--ttl 168h]        print a one-time enrolment token for an agent
+  probity-collector agent list [--site S]                    list agents: version, last contact, public address
   probity-collector score [--site S]                         evaluate every requirement now
   probity-collector report --site S [--format html|json] [--out FILE]
                                                              write a site's evidence report
@@ -48,6 +49,9 @@ Usage:
                                                              list the DfE requirements
   probity-collector standards show ID [--policy FILE] [--json]
                                                              one requirement in full, its rule in plain English
+  probity-collector speedtest --listen ADDR (--collector URL | --token-file FILE) [--max-duration 60s]
+                            [--max-concurrent 32] [--tls-cert F --tls-key F]
+                                                             run only the speed-test server, e.g. at a trust's network edge
   probity-collector version                                  print build information
 
 Common flags:
@@ -76,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd, rest := args[0], args[1:]
-	// Two-word commands: trust add, site add|list, agent token.
+	// Two-word commands: trust add, site add|list, agent token|list.
 	if (cmd == "trust" || cmd == "site" || cmd == "agent" || cmd == "admin" || cmd == "standards") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
@@ -86,6 +90,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"site add":       cmdSiteAdd,
 		"site list":      cmdSiteList,
 		"agent token":    cmdAgentToken,
+		"agent list":     cmdAgentList,
+		"speedtest":      cmdSpeedtest,
 		"score":          cmdScore,
 		"report":         cmdReport,
 		"attest":         cmdAttest,

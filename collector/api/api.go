@@ -1,4 +1,4 @@
-// Package api serves the collector's HTTP interface: enrolment and ingest for
+// Package api serves the collector's HTTP interface: enrolment, ingest and whoami for
 // agents; sites, verdicts (current and as they stood at a time),
 // attestations and trust summaries as JSON; the report page, health and
 // metrics. Writes people make (attestations) need an admin token.
@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/probity-edu/probity/collector/ingest"
@@ -44,6 +46,13 @@ type Server struct {
 	// OnWrite, when set, is told about every stored batch (for sinks such
 	// as InfluxDB later); it must not block.
 	OnWrite func(pts []point.Point)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when recording where an agent connects from (whoami and
+	// writes); empty means the TCP peer is always the client.
+	TrustedProxies []netip.Prefix
+	// Collectors are extra metrics served on /metrics, such as the speed-test
+	// server's counters.
+	Collectors []prometheus.Collector
 
 	m *metrics
 }
@@ -60,12 +69,14 @@ func (s *Server) Handler() http.Handler {
 		s.Log = slog.Default()
 	}
 	s.m = newMetrics(s.Store)
+	s.m.reg.MustRegister(s.Collectors...)
 	mux := http.NewServeMux()
 	route := func(pattern string, h http.HandlerFunc) {
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
 	route("POST "+wire.EnrolPath, s.enrol)
 	route("POST "+wire.WritePath, s.write)
+	route("GET "+wire.WhoamiPath, s.whoami)
 	route("GET "+wire.SitesPath, s.sites)
 	route("GET "+wire.SitesPath+"/{id}/verdicts", s.verdicts)
 	route("GET "+wire.SitesPath+"/{id}/attestations", s.attestations)
@@ -157,22 +168,30 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 
 // authAgent resolves the bearer credential to an agent, or answers 401.
 func (s *Server) authAgent(w http.ResponseWriter, r *http.Request) (store.Agent, bool) {
-	tok, err := wire.BearerToken(r)
-	if err != nil {
+	a, msg := s.agentOf(r)
+	if msg != "" {
 		s.m.rejected.WithLabelValues("unauthorized").Inc()
-		writeJSON(w, http.StatusUnauthorized, wire.WriteResponse{Error: "missing Authorization: Bearer <agent credential>"})
+		writeJSON(w, http.StatusUnauthorized, wire.WriteResponse{Error: msg})
 		return store.Agent{}, false
 	}
-	a, err := s.Store.AgentByCredential(r.Context(), store.HashSecret(tok))
+	return a, true
+}
+
+// agentOf resolves the bearer credential to an agent not revoked; msg says
+// why not.
+func (s *Server) agentOf(r *http.Request) (a store.Agent, msg string) {
+	tok, err := wire.BearerToken(r)
+	if err != nil {
+		return a, "missing Authorization: Bearer <agent credential>"
+	}
+	a, err = s.Store.AgentByCredential(r.Context(), store.HashSecret(tok))
 	if err != nil || a.Revoked {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.Log.Error("credential lookup", "err", err)
 		}
-		s.m.rejected.WithLabelValues("unauthorized").Inc()
-		writeJSON(w, http.StatusUnauthorized, wire.WriteResponse{Error: "unknown or revoked agent credential: enrol the agent again"})
-		return store.Agent{}, false
+		return store.Agent{}, "unknown or revoked agent credential: enrol the agent again"
 	}
-	return a, true
+	return a, ""
 }
 
 func (s *Server) write(w http.ResponseWriter, r *http.Request) {
@@ -221,7 +240,11 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, resp)
 		return
 	}
-	dup, err := s.Store.WriteBatch(r.Context(), store.Batch{ID: batch, Agent: a, Points: pts}, now)
+	b := store.Batch{ID: batch, Agent: a, Points: pts}
+	if addr := s.clientAddr(r); addr.IsValid() {
+		b.Address = addr.String()
+	}
+	dup, err := s.Store.WriteBatch(r.Context(), b, now)
 	if err != nil {
 		s.Log.Error("storing batch", "agent", a.ID, "batch", batch, "err", err)
 		w.Header().Set("Retry-After", "5")

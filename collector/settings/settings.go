@@ -4,7 +4,9 @@ package settings
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"time"
@@ -26,6 +28,68 @@ type Collector struct {
 	Jobs      Jobs           `yaml:"jobs"`
 	Enrolment Enrolment      `yaml:"enrolment"`
 	Standards Standards      `yaml:"standards"`
+	Server    Server         `yaml:"server"`
+	Speedtest Speedtest      `yaml:"speedtest"`
+}
+
+// Server says whom the HTTP server believes about where a request came from.
+type Server struct {
+	// TrustedProxies are the CIDRs (a bare address is one host) of reverse
+	// proxies in front of the collector. Only a request whose TCP peer is in
+	// one of them has its X-Forwarded-For believed; otherwise anyone could
+	// claim any address. Empty: the TCP peer is always the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Proxies parses TrustedProxies; errors name the list index.
+func (s Server) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var errs []error
+	for i, c := range s.TrustedProxies {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			a, aerr := netip.ParseAddr(c)
+			if aerr != nil || a.Zone() != "" {
+				errs = append(errs, cfgerr.Errorf(fmt.Sprintf("trusted_proxies[%d]", i),
+					"must be a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address, not %q", c))
+				continue
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Addr().Is4In6() {
+			// ::ffff:10.0.0.0/104 means 10.0.0.0/8; peers are compared unmapped.
+			if p.Bits() < 96 {
+				errs = append(errs, cfgerr.Errorf(fmt.Sprintf("trusted_proxies[%d]", i), "an IPv4-mapped prefix needs at least 96 bits, not %q", c))
+				continue
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, errors.Join(errs...)
+}
+
+// Speedtest is the broadband speed-test server the collector runs on its
+// own listener (see docs/api.md); `probity-collector speedtest` runs the
+// same server on its own at a trust's network edge.
+type Speedtest struct {
+	Enabled bool `yaml:"enabled"`
+	// MaxDuration caps one download or upload, whatever the agent asks.
+	MaxDuration time.Duration `yaml:"max_duration"`
+	// MaxConcurrent bounds transfers (streams) at once; more get 503.
+	MaxConcurrent int `yaml:"max_concurrent"`
+}
+
+// Validate names the key that is wrong.
+func (s Speedtest) Validate() error {
+	var errs []error
+	if s.MaxDuration < time.Second || s.MaxDuration > 5*time.Minute {
+		errs = append(errs, cfgerr.Errorf("max_duration", "must be between 1s and 5m, not %s", s.MaxDuration))
+	}
+	if s.MaxConcurrent < 1 || s.MaxConcurrent > 4096 {
+		errs = append(errs, cfgerr.Errorf("max_concurrent", "must be between 1 and 4096, not %d", s.MaxConcurrent))
+	}
+	return errors.Join(errs...)
 }
 
 // Standards tunes the requirement catalogue.
@@ -76,6 +140,7 @@ func Defaults() Collector {
 		Ingest:    Ingest{MaxBody: 16 << 20},
 		Jobs:      Jobs{ScoreEvery: 5 * time.Minute, RollupEvery: 10 * time.Minute, PruneEvery: time.Hour},
 		Enrolment: Enrolment{TokenTTL: 7 * 24 * time.Hour},
+		Speedtest: Speedtest{Enabled: true, MaxDuration: 60 * time.Second, MaxConcurrent: 32},
 	}
 }
 
@@ -134,5 +199,9 @@ func (c *Collector) Validate() error {
 	if c.Enrolment.TokenTTL < time.Minute {
 		errs = append(errs, cfgerr.Errorf("enrolment.token_ttl", "must be at least 1m"))
 	}
+	if _, err := c.Server.Proxies(); err != nil {
+		errs = append(errs, cfgerr.Prefix("server", err))
+	}
+	errs = append(errs, cfgerr.Prefix("speedtest", c.Speedtest.Validate()))
 	return errors.Join(errs...)
 }

@@ -1,9 +1,12 @@
 package settings
 
 import (
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/probity-edu/probity/internal/config"
 )
@@ -27,6 +30,8 @@ func TestInvalid(t *testing.T) {
 		"invalid-driver.yaml":    "invalid-driver.yaml:2: store.driver: must be sqlite",
 		"invalid-retention.yaml": "invalid-retention.yaml:2: retention.raw: must be at least 24h",
 		"invalid-key.yaml":       "invalid-key.yaml:2: jobs.score_evry: unknown key",
+		"invalid-proxies.yaml":   `invalid-proxies.yaml:4: server.trusted_proxies[1]: must be a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address, not "192.168.1.300/24"`,
+		"invalid-speedtest.yaml": "invalid-speedtest.yaml:2: speedtest.max_duration: must be between 1s and 5m, not 10m0s",
 	}
 	for file, want := range cases {
 		c := Defaults()
@@ -46,5 +51,59 @@ func TestEnvOverride(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:9999" || c.Ingest.MaxBody != 1<<20 {
 		t.Fatalf("env not applied: %+v", c)
+	}
+}
+
+func TestSpeedtestDefaultsAndBounds(t *testing.T) {
+	d := Defaults().Speedtest
+	if !d.Enabled || d.MaxDuration != 60*time.Second || d.MaxConcurrent != 32 {
+		t.Errorf("speedtest defaults = %+v, want enabled, 60s, 32", d)
+	}
+	for _, tc := range []struct {
+		s    Speedtest
+		want string // "" = valid
+	}{
+		{Speedtest{MaxDuration: time.Second, MaxConcurrent: 1}, ""},
+		{Speedtest{MaxDuration: 5 * time.Minute, MaxConcurrent: 32}, ""},
+		{Speedtest{MaxDuration: 999 * time.Millisecond, MaxConcurrent: 32}, "max_duration: must be between 1s and 5m"},
+		{Speedtest{MaxDuration: 5*time.Minute + 1, MaxConcurrent: 32}, "max_duration: must be between 1s and 5m"},
+		{Speedtest{MaxDuration: time.Minute, MaxConcurrent: 0}, "max_concurrent: must be between 1 and 4096, not 0"},
+	} {
+		err := tc.s.Validate()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("Validate(%+v) = %v, want %q", tc.s, err, tc.want)
+		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	got, err := Server{TrustedProxies: []string{"10.1.2.3/8", "192.0.2.10", "2001:db8::/32", "::ffff:172.16.0.0/108"}}.Proxies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.10/32"),
+		netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("172.16.0.0/12")}
+	if !slices.Equal(got, want) {
+		t.Errorf("Proxies = %v, want %v", got, want)
+	}
+	if none, err := (Server{}).Proxies(); err != nil || len(none) != 0 {
+		t.Errorf("empty list: %v, %v", none, err)
+	}
+	_, err = Server{TrustedProxies: []string{"10.0.0.0/8", "proxy.example", "fe80::1%eth0"}}.Proxies()
+	for _, want := range []string{`trusted_proxies[1]: must be a CIDR`, `"proxy.example"`, `trusted_proxies[2]:`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad entries: err = %v, want it to contain %q", err, want)
+		}
+	}
+}
+
+func TestTrustedProxiesFromEnvironment(t *testing.T) {
+	t.Setenv("PROBITY_SERVER_TRUSTED_PROXIES", "127.0.0.0/8, 10.0.0.0/8")
+	c := Defaults()
+	if err := config.Load("", &c, config.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Server.TrustedProxies, []string{"127.0.0.0/8", "10.0.0.0/8"}) {
+		t.Errorf("trusted_proxies from env = %q", c.Server.TrustedProxies)
 	}
 }

@@ -59,6 +59,12 @@ type Agent struct {
 	Created  time.Time
 	LastSeen time.Time // zero until the first write
 	Revoked  bool
+	// LastAddress is the public address the agent last connected from, as
+	// the collector saw it (the TCP peer, or the client a trusted proxy
+	// forwarded), and LastSeenAddressAt when; empty and zero until then.
+	// A change tells of the school switching internet paths.
+	LastAddress       string
+	LastSeenAddressAt time.Time
 }
 
 // Batch is one accepted write: every point already carries the site and
@@ -67,6 +73,9 @@ type Batch struct {
 	ID     string
 	Agent  Agent
 	Points []point.Point
+	// Address, when set, is recorded as the agent's LastAddress at the
+	// time of the write (in the same transaction).
+	Address string
 }
 
 // PointQuery selects raw points of one site and measurement in [From, To).
@@ -105,10 +114,14 @@ type Store interface {
 	AgentByCredential(ctx context.Context, credHash string) (Agent, error)
 	Agents(ctx context.Context, siteID string) ([]Agent, error)
 	RevokeAgent(ctx context.Context, id string) error
+	// SetAgentAddress records the public address an agent was seen
+	// connecting from at a time; an unknown agent is ErrNotFound.
+	SetAgentAddress(ctx context.Context, agentID, addr string, at time.Time) error
 
 	// Ingest. WriteBatch stores a batch id and its points in one transaction;
 	// a batch id seen before returns dup=true and writes nothing. It also
-	// sets the agent's LastSeen and Version.
+	// sets the agent's LastSeen and Version, and its LastAddress when the
+	// batch carries an Address.
 	WriteBatch(ctx context.Context, b Batch, now time.Time) (dup bool, err error)
 	Points(ctx context.Context, q PointQuery) ([]point.Point, error)
 

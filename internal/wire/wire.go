@@ -18,7 +18,33 @@ const (
 	EnrolPath  = "/api/v1/enrol"
 	SitesPath  = "/api/v1/sites"
 	HealthPath = "/healthz"
+	// WhoamiPath answers an agent with the address it connects from (see
+	// Whoami); agents watch it to see the school change internet paths.
+	WhoamiPath = "/api/v1/whoami"
+	// SpeedtestDownloadPath streams incompressible bytes to an agent for
+	// ?seconds=N (capped by the server); SpeedtestUploadPath takes a body of
+	// any length and answers with a SpeedtestUpload. Both need the agent's
+	// bearer credential, whether served by the collector or by
+	// `probity-collector speedtest` at the network edge.
+	SpeedtestDownloadPath = "/api/v1/speedtest/download"
+	SpeedtestUploadPath   = "/api/v1/speedtest/upload"
 )
+
+// Whoami is the answer to GET WhoamiPath.
+type Whoami struct {
+	AgentID string `json:"agent_id"`
+	SiteID  string `json:"site_id"`
+	// Address is the public address the request came from: the TCP peer,
+	// or X-Forwarded-For's client when the peer is a trusted proxy.
+	Address string `json:"address"`
+}
+
+// SpeedtestUpload is the answer to an upload test: what the server
+// received, as it counted it.
+type SpeedtestUpload struct {
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"`
+}
 
 // Headers of a write request.
 const (

@@ -249,6 +249,7 @@ func (s *Store) ConsumeEnrolToken(ctx context.Context, tokenHash string, a store
 	}
 	a.Created = now.UTC()
 	a.LastSeen = time.Time{}
+	a.LastAddress, a.LastSeenAddressAt = "", time.Time{}
 	a.Revoked = false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE enrol_tokens SET used_at = ?1
@@ -273,15 +274,15 @@ func (s *Store) ConsumeEnrolToken(ctx context.Context, tokenHash string, a store
 	return a, nil
 }
 
-const agentCols = `id, site_id, hostname, version, created, last_seen, revoked`
+const agentCols = `id, site_id, hostname, version, created, last_seen, revoked, last_address, last_address_at`
 
 func scanAgent(row interface{ Scan(...any) error }) (store.Agent, error) {
 	var a store.Agent
-	var created, lastSeen int64
-	if err := row.Scan(&a.ID, &a.SiteID, &a.Hostname, &a.Version, &created, &lastSeen, &a.Revoked); err != nil {
+	var created, lastSeen, addrAt int64
+	if err := row.Scan(&a.ID, &a.SiteID, &a.Hostname, &a.Version, &created, &lastSeen, &a.Revoked, &a.LastAddress, &addrAt); err != nil {
 		return store.Agent{}, err
 	}
-	a.Created, a.LastSeen = fromNS(created), fromNS(lastSeen)
+	a.Created, a.LastSeen, a.LastSeenAddressAt = fromNS(created), fromNS(lastSeen), fromNS(addrAt)
 	return a, nil
 }
 
@@ -330,6 +331,24 @@ func (s *Store) RevokeAgent(ctx context.Context, id string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: revoke agent %q: %w", id, err)
+	}
+	return nil
+}
+
+// SetAgentAddress records the address an agent was last seen from.
+func (s *Store) SetAgentAddress(ctx context.Context, agentID, addr string, at time.Time) error {
+	if addr == "" {
+		return fmt.Errorf("sqlite: set address of agent %q: empty address", agentID)
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE agents SET last_address = ?, last_address_at = ? WHERE id = ?`, addr, toNS(at), agentID)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = store.ErrNotFound
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set address of agent %q: %w", agentID, err)
 	}
 	return nil
 }

@@ -39,8 +39,11 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The agent first: an unknown one would otherwise fail the batches
 		// foreign key with a less helpful message.
-		res, err := tx.ExecContext(ctx, `UPDATE agents SET last_seen = ?, version = COALESCE(NULLIF(?, ''), version) WHERE id = ?`,
-			toNS(now), b.Agent.Version, b.Agent.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
+			last_address = CASE WHEN ?3 <> '' THEN ?3 ELSE last_address END,
+			last_address_at = CASE WHEN ?3 <> '' THEN ?1 ELSE last_address_at END
+			WHERE id = ?4`,
+			toNS(now), b.Agent.Version, b.Address, b.Agent.ID)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/point"
 )
 
 func testTrusts(t *testing.T, st store.Store) {
@@ -257,5 +258,58 @@ func testCredentials(t *testing.T, st store.Store) {
 	o, err := st.AgentByCredential(ctx, store.HashSecret("cred-host-elm"))
 	if err != nil || o.Revoked || o.ID != other.agent.ID {
 		t.Errorf("other site's agent = %+v, %v; want %s, not revoked", o, err, other.agent.ID)
+	}
+}
+
+func testAgentAddress(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	f := newFixture(t, st, "oak")
+	newFixture(t, st, "elm")
+	if f.agent.LastAddress != "" || !f.agent.LastSeenAddressAt.IsZero() {
+		t.Errorf("new agent has address %q at %v, want none", f.agent.LastAddress, f.agent.LastSeenAddressAt)
+	}
+	byCred := func(host string) store.Agent {
+		t.Helper()
+		a, err := st.AgentByCredential(ctx, store.HashSecret("cred-"+host))
+		if err != nil {
+			t.Fatalf("AgentByCredential: %v", err)
+		}
+		return a
+	}
+
+	at := t0.Add(90 * time.Second)
+	if err := st.SetAgentAddress(ctx, f.agent.ID, "203.0.113.7", at); err != nil {
+		t.Fatalf("SetAgentAddress: %v", err)
+	}
+	got := byCred("host-oak")
+	if got.LastAddress != "203.0.113.7" || !got.LastSeenAddressAt.Equal(at) {
+		t.Errorf("after SetAgentAddress: address %q at %v, want 203.0.113.7 at %v", got.LastAddress, got.LastSeenAddressAt, at)
+	}
+	if o := byCred("host-elm"); o.LastAddress != "" {
+		t.Errorf("other agent's address = %q, want none", o.LastAddress)
+	}
+	wantErr(t, "address of unknown agent", st.SetAgentAddress(ctx, "nobody", "203.0.113.7", at), store.ErrNotFound)
+
+	// A write with an address records it with the write's time; one without
+	// leaves the last address alone.
+	at2 := t0.Add(time.Hour)
+	if _, err := st.WriteBatch(ctx, store.Batch{ID: "addr-0001", Agent: f.agent, Address: "2001:db8::1",
+		Points: stamp(f.agent, []point.Point{ping("gw", t0, 1, 1, true)})}, at2); err != nil {
+		t.Fatalf("WriteBatch with address: %v", err)
+	}
+	got = byCred("host-oak")
+	if got.LastAddress != "2001:db8::1" || !got.LastSeenAddressAt.Equal(at2) || !got.LastSeen.Equal(at2) {
+		t.Errorf("after a write: address %q at %v (last seen %v), want 2001:db8::1 at %v", got.LastAddress, got.LastSeenAddressAt, got.LastSeen, at2)
+	}
+	at3 := at2.Add(time.Minute)
+	write(t, st, f.agent, "addr-0002", at3, []point.Point{ping("gw", t0.Add(time.Second), 1, 1, true)})
+	got = byCred("host-oak")
+	if got.LastAddress != "2001:db8::1" || !got.LastSeenAddressAt.Equal(at2) || !got.LastSeen.Equal(at3) {
+		t.Errorf("after a write without address: address %q at %v (last seen %v), want 2001:db8::1 at %v, last seen %v",
+			got.LastAddress, got.LastSeenAddressAt, got.LastSeen, at2, at3)
+	}
+	list, err := st.Agents(ctx, "oak")
+	if err != nil || len(list) != 1 || list[0].LastAddress != "2001:db8::1" {
+		t.Errorf("Agents(oak) = %+v, %v; want the one agent with its address", list, err)
 	}
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Open) {
 		{"EnrolToken", testEnrolToken},
 		{"EnrolTokenConcurrent", testEnrolTokenConcurrent},
 		{"Credentials", testCredentials},
+		{"AgentAddress", testAgentAddress},
 		{"WriteBatchIdempotent", testWriteBatchIdempotent},
 		{"WriteBatchUnknownAgent", testWriteBatchUnknownAgent},
 		{"FieldRoundTrip", testFieldRoundTrip},
