@@ -1,6 +1,9 @@
 // Package testenv gates integration tests and builds the real peers they
 // need: network namespaces joined to the host by veth pairs, random packet
-// loss, and helper processes re-executed inside a namespace.
+// loss, helper processes re-executed inside a namespace, and shaped links
+// between two namespaces (tbf rate limits, and delay, jitter and loss from
+// an in-process bridge, since this kernel has no netem) with iperf3 as a
+// peer on them.
 //
 // An integration test skips when what it needs is missing, unless
 // PROBITY_INTEGRATION=required (as .ci/run sets), in which case it fails: CI
