@@ -16,6 +16,10 @@ import (
 // fresh jitter. Starts are k*Interval + jitter_k, so jitter never drifts
 // the schedule.
 func (s *Scheduler) loop(ctx context.Context, j *job, wg *sync.WaitGroup) {
+	if j.Plan != nil {
+		s.planLoop(ctx, j, wg)
+		return
+	}
 	t := time.NewTicker(j.Interval)
 	defer t.Stop()
 	for {
@@ -29,6 +33,45 @@ func (s *Scheduler) loop(ctx context.Context, j *job, wg *sync.WaitGroup) {
 		case <-t.C:
 		}
 	}
+}
+
+// Planned jobs wait for the wall clock in steps of at most clockCheck.
+// A start found more than clockCheck late, or a clock now behind the time
+// the start was planned from, means the clock jumped (or the machine
+// slept): the start is dropped and the plan asked again, so a test never
+// runs at a moment its plan did not choose.
+const clockCheck = time.Minute
+
+// planLoop starts j at each time its plan gives, until the plan runs out
+// or ctx ends.
+func (s *Scheduler) planLoop(ctx context.Context, j *job, wg *sync.WaitGroup) {
+	from := s.o.Now()
+	next := j.Plan.Next(from)
+	for !next.IsZero() {
+		j.log.Debug("next run planned", "at", next)
+		launched := false
+		for !launched {
+			now := s.o.Now()
+			if now.Before(from) || now.Sub(next) > clockCheck {
+				j.log.Warn("clock jumped; planning again", "planned", next, "now", now)
+				break
+			}
+			if d := next.Sub(now); d > 0 {
+				if !wait(ctx, min(d, clockCheck)) {
+					return
+				}
+				continue
+			}
+			s.launch(ctx, j, wg)
+			launched = true
+		}
+		from = s.o.Now()
+		if launched && from.Before(next) {
+			from = next // never the same start twice, whatever the clock does
+		}
+		next = j.Plan.Next(from)
+	}
+	j.log.Info("plan has no more runs")
 }
 
 func (s *Scheduler) jitter(max time.Duration) time.Duration {
@@ -75,12 +118,14 @@ func (s *Scheduler) execute(ctx context.Context, j *job) (r Result, done bool) {
 			return r, false
 		}
 	}
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	case <-ctx.Done():
-		r.Err = ctx.Err()
-		return r, false
+	if !j.Continuous {
+		select {
+		case s.sem <- struct{}{}:
+			defer func() { <-s.sem }()
+		case <-ctx.Done():
+			r.Err = ctx.Err()
+			return r, false
+		}
 	}
 
 	start := s.o.Now()

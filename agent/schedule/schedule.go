@@ -8,6 +8,12 @@
 // overlap each other; a job never overlaps itself: a start that finds the
 // previous run still going is skipped and counted.
 //
+// A job with a Plan (a Windows plan of school hours, say) runs at the times
+// the plan gives instead: Interval and Jitter are not used, and the
+// wall clock is checked at least once a minute, so a clock that jumps (a
+// Raspberry Pi setting its time from NTP after boot) moves the next run to
+// the plan's next time rather than to a moment outside it.
+//
 // Every point a probe returns without a time gets the run's start time.
 // A probe error is counted and logged once per failure streak (the first
 // failure and the recovery), with the job's name.
@@ -32,10 +38,18 @@ import (
 type Job struct {
 	Name, Kind string
 	Probe      probe.Probe
-	Interval   time.Duration // between run starts
-	Jitter     time.Duration // random delay in [0, Jitter) before each run; at most Interval
-	Timeout    time.Duration // per-run deadline; default 80% of Interval
+	Interval   time.Duration // between run starts; unused with a Plan
+	Jitter     time.Duration // random delay in [0, Jitter) before each run; at most Interval; none with a Plan
+	Timeout    time.Duration // per-run deadline; default 80% of Interval (required with a Plan and no Interval)
 	Exclusive  bool          // never overlaps another Exclusive job
+	// Continuous jobs watch all the time at a trickle (the wan probe's
+	// one connect a second): they take no concurrency slot, so they never
+	// wait behind heavy probes and their windows follow each other.
+	Continuous bool
+	// Plan, when set, gives the start times instead of Interval: the job
+	// runs at Plan.Next(now), again and again, until it returns the zero
+	// time.
+	Plan Planner
 }
 
 // Options tune a Scheduler. Zero values take the defaults.
@@ -151,6 +165,18 @@ func check(j Job, seen map[string]bool) error {
 		return errors.New("name used twice")
 	case j.Probe == nil:
 		return errors.New("no probe")
+	case j.Plan != nil:
+		switch {
+		case j.Interval < 0:
+			return errors.New("interval must not be negative")
+		case j.Jitter != 0:
+			return errors.New("jitter is not used with a plan (the plan draws its own times)")
+		case j.Timeout < 0:
+			return errors.New("timeout must not be negative")
+		case j.Timeout == 0 && j.Interval == 0:
+			return errors.New("a planned job needs a timeout (or an interval to take 80% of)")
+		}
+		return nil
 	case j.Interval <= 0:
 		return errors.New("interval must be positive")
 	case j.Jitter < 0 || j.Jitter > j.Interval:

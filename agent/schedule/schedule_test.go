@@ -426,3 +426,20 @@ func TestNewChecksJobs(t *testing.T) {
 		t.Fatalf("defaults not applied: %v", err)
 	}
 }
+
+func TestContinuousJobsTakeNoSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var all gauge
+		s := newScheduler(t, []Job{
+			{Name: "heavy", Probe: sleeper(9*time.Second, &all), Interval: 10 * time.Second},
+			{Name: "wan", Probe: sleeper(9*time.Second, &all), Interval: 10 * time.Second, Continuous: true},
+		}, nil, Options{Concurrency: 1})
+		runFor(t, s, 35*time.Second)
+		if all.max.Load() != 2 {
+			t.Fatalf("the continuous job waited for the only slot (max %d at once)", all.max.Load())
+		}
+		if st := s.Stats().Jobs["wan"]; st.Runs != 3 || st.Skipped != 0 {
+			t.Fatalf("wan: %+v, want 3 runs back to back and no skips", st)
+		}
+	})
+}
