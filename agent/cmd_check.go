@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/probity-edu/probity/agent/enrol"
+	"github.com/probity-edu/probity/agent/probe"
 	"github.com/probity-edu/probity/agent/schedule"
 	"github.com/probity-edu/probity/internal/logging"
 	"github.com/probity-edu/probity/internal/point"
@@ -14,18 +16,23 @@ import (
 
 // keyFigures are the fields `check` shows for each measurement, in order.
 var keyFigures = map[string][]string{
-	"ping": {"loss_pct", "rtt_avg_ms", "rtt_p95_ms", "jitter_ms", "icmp_mode"},
-	"dns":  {"rcode", "duration_ms", "answer"},
-	"http": {"status", "total_ms", "ttfb_ms", "cert_days_left", "error"},
-	"host": {"cpu_pct", "mem_pct", "disk_pct", "load1", "temp_c", "nic_mbps"},
+	"ping":         {"loss_pct", "rtt_avg_ms", "rtt_p95_ms", "jitter_ms", "icmp_mode"},
+	"dns":          {"rcode", "duration_ms", "answer"},
+	"http":         {"status", "total_ms", "ttfb_ms", "cert_days_left", "error"},
+	"host":         {"cpu_pct", "mem_pct", "disk_pct", "load1", "temp_c", "nic_mbps"},
+	"throughput":   {"mbps", "mbps_p90", "idle_rtt_ms", "loaded_rtt_ms", "limit_reason"},
+	"reachability": {"attempts", "loss_pct", "rtt_avg_ms", "outages", "longest_outage_s", "outage_ongoing", "whoami_error"},
+	"wan_path":     {"address", "previous", "changed", "gap_s"},
 }
 
 // targetTags name what was measured, per measurement.
 var targetTags = map[string][]string{
-	"ping": {"target"},
-	"dns":  {"qname", "qtype", "resolver"},
-	"http": {"target"},
-	"host": {"host", "path"},
+	"ping":         {"target"},
+	"dns":          {"qname", "qtype", "resolver"},
+	"http":         {"target"},
+	"host":         {"host", "path"},
+	"throughput":   {"server", "direction", "mode"},
+	"reachability": {"target"},
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,7 +45,21 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("no probes configured in %s", *c.path)
 	}
 	log := logging.New(cfg.Log, stderr)
-	jobs, err := buildJobs(cfg, log)
+	// Probes that test against the collector need the credential; without
+	// enrolment they report that, and the others still run.
+	var coll *probe.Collector
+	if cred, err := enrol.Load(cfg.CredentialPath()); err == nil {
+		url := cred.CollectorURL
+		if cfg.Collector.URL != "" {
+			url = cfg.Collector.URL
+		}
+		client, err := httpClient(cfg.Collector)
+		if err != nil {
+			return err
+		}
+		coll = &probe.Collector{URL: strings.TrimRight(url, "/"), Token: cred.Secret, Client: client}
+	}
+	jobs, err := buildJobs(cfg, log, coll)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,7 +55,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	jobs, err := buildJobs(cfg, log)
+	jobs, err := buildJobs(cfg, log, &probe.Collector{URL: strings.TrimRight(url, "/"), Token: cred.Secret, Client: client})
 	if err != nil {
 		return err
 	}
@@ -104,10 +105,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-func buildJobs(cfg settings.Agent, log *slog.Logger) ([]schedule.Job, error) {
+func buildJobs(cfg settings.Agent, log *slog.Logger, coll *probe.Collector) ([]schedule.Job, error) {
 	jobs := make([]schedule.Job, 0, len(cfg.Probes))
 	for _, p := range cfg.Probes {
-		j, err := build(p, probe.Deps{Log: log})
+		j, err := build(p, probe.Deps{Log: log, Collector: coll})
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
+	"github.com/probity-edu/probity/agent/probe/throughput"
+	"github.com/probity-edu/probity/agent/probe/wan"
 	"github.com/probity-edu/probity/agent/schedule"
 	"github.com/probity-edu/probity/agent/settings"
 )
@@ -30,6 +32,10 @@ func build(p settings.Probe, d probe.Deps) (schedule.Job, error) {
 		pr, err = httpcheck.New(*p.HTTP, d)
 	case "host":
 		pr, err = host.New(*p.Host, d)
+	case "throughput":
+		pr, err = throughput.New(*p.Throughput, d)
+	case "wan":
+		pr, err = wan.New(*p.WAN, d)
 	default:
 		err = fmt.Errorf("unknown kind %q", p.Kind)
 	}
@@ -40,5 +46,28 @@ func build(p settings.Probe, d probe.Deps) (schedule.Job, error) {
 	if timeout == 0 {
 		timeout = time.Duration(float64(p.Interval) * 0.8)
 	}
-	return schedule.Job{Name: p.Name, Kind: p.Kind, Probe: pr, Interval: p.Interval, Jitter: p.Jitter, Timeout: timeout}, nil
+	exclusive := false
+	if p.Kind == "throughput" {
+		// Heavy: never alongside another heavy probe, and given the time its
+		// tests need (each with idle latency, ramp and teardown) unless set.
+		exclusive = true
+		if p.Timeout == 0 {
+			timeout = time.Duration(p.Throughput.Tests())*(p.Throughput.Duration+5*time.Second) + 10*time.Second
+		}
+	}
+	if p.Kind == "wan" && p.Timeout == 0 {
+		// Each run is an observation window that should fill the interval:
+		// the probe stops about connect_timeout + 1s before the deadline.
+		timeout = p.Interval
+	}
+	j := schedule.Job{Name: p.Name, Kind: p.Kind, Probe: pr, Interval: p.Interval, Jitter: p.Jitter, Timeout: timeout,
+		Exclusive: exclusive, Continuous: p.Kind == "wan"}
+	if p.Plan != nil {
+		plan, err := p.Plan.Planner(nil)
+		if err != nil {
+			return schedule.Job{}, fmt.Errorf("probe %s: plan: %w", p.Name, err)
+		}
+		j.Plan, j.Jitter = plan, 0
+	}
+	return j, nil
 }

@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"syscall"
 	"time"
@@ -37,6 +38,16 @@ type Probe interface {
 type Deps struct {
 	Log *slog.Logger
 	Now func() time.Time
+	// Collector is the agent's own collector; nil before enrolment. Probes
+	// that test against it (throughput, wan) use its URL and credential.
+	Collector *Collector
+}
+
+// Collector is how a probe reaches the collector the agent ships to.
+type Collector struct {
+	URL    string       // base URL, without a trailing slash
+	Token  string       // the agent credential, sent as "Authorization: Bearer"
+	Client *http.Client // carries collector.ca_file and the TLS settings
 }
 
 // WithDefaults fills unset dependencies.

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -17,6 +19,9 @@ import (
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
+	"github.com/probity-edu/probity/agent/probe/throughput"
+	"github.com/probity-edu/probity/agent/probe/wan"
+	"github.com/probity-edu/probity/agent/schedule"
 	"github.com/probity-edu/probity/internal/config"
 	"github.com/probity-edu/probity/internal/config/cfgerr"
 	"github.com/probity-edu/probity/internal/logging"
@@ -71,11 +76,17 @@ type Probe struct {
 	Interval time.Duration `yaml:"interval"`
 	Jitter   time.Duration `yaml:"jitter"`
 	Timeout  time.Duration `yaml:"timeout"`
+	// Plan runs the probe at random times inside school-hours windows
+	// instead of every Interval (throughput tests).
+	Plan *schedule.WindowsConfig `yaml:"plan,omitempty"`
 
 	Ping *ping.Config      `yaml:"ping,omitempty"`
 	DNS  *dns.Config       `yaml:"dns,omitempty"`
 	HTTP *httpcheck.Config `yaml:"http,omitempty"`
 	Host *host.Config      `yaml:"host,omitempty"`
+
+	Throughput *throughput.Config `yaml:"throughput,omitempty"`
+	WAN        *wan.Config        `yaml:"wan,omitempty"`
 }
 
 // Kinds lists the probe kinds this agent knows, with their default interval.
@@ -84,6 +95,21 @@ var Kinds = map[string]time.Duration{
 	"dns":  5 * time.Minute,
 	"http": 5 * time.Minute,
 	"host": time.Minute,
+	// Throughput tests run on a school-hours plan (windows) or, without one,
+	// every 6 hours.
+	"throughput": 6 * time.Hour,
+	// A wan run is an observation window filling its interval.
+	"wan": time.Minute,
+}
+
+// KindNames lists the known kinds, sorted.
+func KindNames() []string {
+	names := make([]string, 0, len(Kinds))
+	for k := range Kinds {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Defaults returns a fresh default configuration.
@@ -134,6 +160,27 @@ func (a *Agent) FinishYAML(root *yaml.Node) error {
 			c := httpcheck.Defaults
 			errs = append(errs, cfgerr.Prefix(base+".http", n.Decode(&c)))
 			p.HTTP = &c
+		}
+		if n := yamlpath.NodeAt(root, base+".plan"); n != nil {
+			c := schedule.WindowsDefaults
+			c.Days, c.Windows = append([]string(nil), c.Days...), append([]string(nil), c.Windows...)
+			errs = append(errs, cfgerr.Prefix(base+".plan", n.Decode(&c)))
+			p.Plan = &c
+		}
+		if n := yamlpath.NodeAt(root, base+".throughput"); n != nil || p.Kind == "throughput" {
+			c := throughput.Defaults
+			c.Directions = append([]string(nil), c.Directions...)
+			if n != nil {
+				errs = append(errs, cfgerr.Prefix(base+".throughput", n.Decode(&c)))
+			}
+			p.Throughput = &c
+		}
+		if n := yamlpath.NodeAt(root, base+".wan"); n != nil || p.Kind == "wan" {
+			c := wan.Defaults
+			if n != nil {
+				errs = append(errs, cfgerr.Prefix(base+".wan", n.Decode(&c)))
+			}
+			p.WAN = &c
 		}
 		if n := yamlpath.NodeAt(root, base+".host"); n != nil || p.Kind == "host" {
 			c := host.Defaults
@@ -198,7 +245,7 @@ func (a *Agent) Validate() error {
 
 func (p Probe) validate() error {
 	if _, ok := Kinds[p.Kind]; !ok {
-		return cfgerr.Errorf("kind", "unknown probe kind %q (known: dns, host, http, ping)", p.Kind)
+		return cfgerr.Errorf("kind", "unknown probe kind %q (known: %s)", p.Kind, strings.Join(KindNames(), ", "))
 	}
 	var errs []error
 	if p.Interval < time.Second {
@@ -207,10 +254,19 @@ func (p Probe) validate() error {
 	if p.Jitter < 0 || p.Jitter > p.Interval {
 		errs = append(errs, cfgerr.Errorf("jitter", "must be between 0 and the interval"))
 	}
+	if p.Plan != nil {
+		errs = append(errs, cfgerr.Prefix("plan", p.Plan.Validate()))
+		if p.Jitter != 0 {
+			errs = append(errs, cfgerr.Errorf("jitter", "has no use with a plan: the plan's times are already random"))
+		}
+		if p.Kind == "wan" {
+			errs = append(errs, cfgerr.Errorf("plan", "a wan probe watches all the time; give it an interval, not a plan"))
+		}
+	}
 	if p.Timeout < 0 || p.Timeout > p.Interval {
 		errs = append(errs, cfgerr.Errorf("timeout", "must be between 0 (80%% of the interval) and the interval"))
 	}
-	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil}
+	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil, "throughput": p.Throughput != nil, "wan": p.WAN != nil}
 	for kind, set := range sections {
 		if set && kind != p.Kind {
 			errs = append(errs, cfgerr.Errorf(kind, "section %q does not match kind %q", kind, p.Kind))
@@ -228,6 +284,15 @@ func (p Probe) validate() error {
 		errs = append(errs, cfgerr.Prefix("http", p.HTTP.Validate()))
 	case "host":
 		errs = append(errs, cfgerr.Prefix("host", p.Host.Validate()))
+	case "throughput":
+		errs = append(errs, cfgerr.Prefix("throughput", p.Throughput.Validate()))
+	case "wan":
+		errs = append(errs, cfgerr.Prefix("wan", p.WAN.Validate()))
+		if least := p.WAN.MinWindow(); p.Interval < least {
+			errs = append(errs, cfgerr.Errorf("interval", "must be at least %s for kind wan with this every and connect_timeout: each run is one observation window (1m is recommended)", least))
+		} else if p.Timeout != 0 && p.Timeout < least {
+			errs = append(errs, cfgerr.Errorf("timeout", "must be 0 (the interval) or at least %s for kind wan: it bounds the observation window", least))
+		}
 	}
 	return errors.Join(errs...)
 }

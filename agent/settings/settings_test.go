@@ -88,13 +88,34 @@ func TestInvalidConfigs(t *testing.T) {
 		"invalid-unknown-nested.yaml": "invalid-unknown-nested.yaml:6: probes[0].ping.cuont: unknown key \"cuont\"",
 		"invalid-spool.yaml":          "invalid-spool.yaml:2: spool.max_bytes: must be at least 1MiB",
 		"invalid-url.yaml":            "invalid-url.yaml:2: collector.url: must be an http:// or https:// URL",
+		"invalid-throughput.yaml":     "invalid-throughput.yaml:5: probes[0].throughput.streams: must be between 1 and 16, not 32",
+		"invalid-throughput.yaml#2":   "invalid-throughput.yaml:6: probes[0].throughput.duration: must be between 2s and 1m0s per direction, not 1m30s",
+		"invalid-plan.yaml":           "invalid-plan.yaml:5: probes[0].plan.days",
+		"invalid-plan.yaml#2":         "invalid-plan.yaml:6: probes[0].plan.windows",
 	}
 	for file, want := range cases {
 		t.Run(file, func(t *testing.T) {
-			_, err := load(t, filepath.Join("testdata", file))
+			_, err := load(t, filepath.Join("testdata", strings.Split(file, "#")[0]))
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("got %v\nwant it to contain %q", err, want)
 			}
 		})
+	}
+}
+
+func TestThroughputWithPlan(t *testing.T) {
+	a, err := load(t, filepath.Join("testdata", "valid-throughput.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a.Probes[0]
+	if p.Throughput == nil || p.Throughput.Streams != 8 || p.Throughput.Duration != 10*time.Second || !p.Throughput.SingleStream {
+		t.Fatalf("throughput section with defaults: %+v", p.Throughput)
+	}
+	if p.Plan == nil || p.Plan.PerDay != 4 || len(p.Plan.Windows) != 2 || p.Plan.Timezone != "Europe/London" {
+		t.Fatalf("plan: %+v", p.Plan)
+	}
+	if p.Interval != Kinds["throughput"] {
+		t.Errorf("interval %s, want the kind's default", p.Interval)
 	}
 }

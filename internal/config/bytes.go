@@ -47,6 +47,9 @@ func (b *Bytes) UnmarshalText(text []byte) error {
 	return nil
 }
 
+// MarshalText writes the size as UnmarshalText reads it, so JSON round-trips.
+func (b Bytes) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
 // MarshalYAML writes the size with the largest binary unit that divides it.
 func (b Bytes) MarshalYAML() (any, error) { return b.String(), nil }
 
