@@ -14,12 +14,14 @@ import (
 
 // groupResult is a condition's figure over one group of samples.
 type groupResult struct {
-	group  string
-	value  float64
-	n      int
-	met    *bool
-	series []string
-	approx bool
+	group    string
+	value    float64
+	n        int
+	met      *bool
+	series   []string
+	approx   bool
+	also     map[string]float64 // Condition.Also's statistics
+	excluded int                // samples Condition.Exclude left out
 }
 
 // condResult is one condition evaluated.
@@ -62,6 +64,11 @@ func evalCondition(c standards.Condition, bs []rollup.Bucket, phase string, now 
 		if acc == nil {
 			acc = &groupAcc{series: map[string]bool{}}
 		}
+		if len(c.Exclude) > 0 && tagsMatch(b.Tags, c.Exclude) {
+			acc.excluded += b.Count
+			byGroup[g] = acc
+			continue
+		}
 		if c.Stat == standards.StatShare {
 			n, hits, approx, ok := shareCounts(c.Match, b)
 			if !ok {
@@ -84,9 +91,16 @@ func evalCondition(c standards.Condition, bs []rollup.Bucket, phase string, now 
 	}
 	for _, g := range slices.Sorted(maps.Keys(byGroup)) {
 		acc := byGroup[g]
-		gr := groupResult{group: g, n: int(acc.n), series: slices.Sorted(maps.Keys(acc.series))}
+		gr := groupResult{group: g, n: int(acc.n), series: slices.Sorted(maps.Keys(acc.series)), excluded: int(acc.excluded)}
 		if acc.n > 0 {
 			gr.value, gr.approx = acc.statistic(c.Stat)
+			for _, s := range c.Also {
+				if gr.also == nil {
+					gr.also = map[string]float64{}
+				}
+				v, approx := acc.statistic(s)
+				gr.also[s], gr.approx = v, gr.approx || approx
+			}
 		}
 		if gr.n >= c.MinSamples && gr.n > 0 {
 			met := compare(gr.value, c.Compare.Op, r.threshold)

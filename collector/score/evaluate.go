@@ -165,7 +165,16 @@ func (r condResult) evidence() []ConditionEvidence {
 			Name: r.cond.Name, Group: g.group, Stat: r.cond.Stat, Value: g.value, Unit: r.cond.Unit,
 			Threshold: r.threshold, Op: r.cond.Compare.Op, Samples: g.n, Met: g.met,
 			Series: g.series, Approximate: g.approx, Policy: r.cond.Policy,
+			Also: g.also, Excluded: g.excluded, Exclude: excludeIf(g.excluded, r.cond.Exclude),
 		})
 	}
 	return out
+}
+
+// excludeIf names the exclusion only when it left something out.
+func excludeIf(n int, ex map[string]string) map[string]string {
+	if n == 0 {
+		return nil
+	}
+	return ex
 }

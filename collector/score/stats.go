@@ -13,7 +13,9 @@ type groupAcc struct {
 	n      int64
 	hits   int64 // share: samples the match holds for
 	approx bool  // share: some count was read from bins or an Other count
-	series map[string]bool
+	// excluded counts samples Condition.Exclude left out.
+	excluded int64
+	series   map[string]bool
 
 	// Numbers.
 	min, max, sum float64

@@ -2,6 +2,7 @@ package score
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -165,9 +166,31 @@ func groupFigure(c standards.Condition, g groupResult, thr float64) string {
 	case g.n == 0:
 		return "no " + noun(c.Measurement)
 	case g.met == nil:
-		return fmt.Sprintf("%d %s, %d needed", g.n, noun(c.Measurement), c.MinSamples)
+		short := c
+		short.Also = nil // a percentile of too few samples says little
+		return fmt.Sprintf("%d %s, %d needed", g.n, noun(c.Measurement), c.MinSamples) + extras(short, g, thr)
 	}
-	return figure(c, g.value, g.n, thr)
+	return figure(c, g.value, g.n, thr) + extras(c, g, thr)
+}
+
+// extras adds the statistics shown beside the judged one and what the
+// condition left out: ", 10th percentile 88.1 Mbit/s, 3 tests left out
+// (probe_limited=true)".
+func extras(c standards.Condition, g groupResult, thr float64) string {
+	var b strings.Builder
+	for _, s := range c.Also {
+		if v, ok := g.also[s]; ok {
+			b.WriteString(", " + statWords[s] + " " + num(v, thr) + unitText(c.Unit))
+		}
+	}
+	if g.excluded > 0 {
+		var eqs []string
+		for _, k := range slices.Sorted(maps.Keys(c.Exclude)) {
+			eqs = append(eqs, k+"="+c.Exclude[k])
+		}
+		fmt.Fprintf(&b, ", %d %s left out (%s)", g.excluded, noun(c.Measurement), strings.Join(eqs, ", "))
+	}
+	return b.String()
 }
 
 // figure: "in 99.5% of 96 lookups", "median 95.2 Mbit/s over 20 tests".

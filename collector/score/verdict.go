@@ -73,4 +73,10 @@ type ConditionEvidence struct {
 	// Approximate: the figure was read from histogram bins, or a share
 	// counted values beyond a bucket's MaxValues (see collector/rollup).
 	Approximate bool `json:"approximate,omitempty"`
+	// Also holds further statistics shown, not judged (Condition.Also).
+	Also map[string]float64 `json:"also,omitempty"`
+	// Excluded counts samples the condition left out, and Exclude says
+	// which (probe-limited speed tests).
+	Excluded int               `json:"excluded,omitempty"`
+	Exclude  map[string]string `json:"exclude,omitempty"`
 }

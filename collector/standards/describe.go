@@ -42,6 +42,13 @@ func (c Condition) DescribeFor(phases []string) string {
 		}
 		b.WriteString(" where " + strings.Join(eqs, " and "))
 	}
+	if len(c.Exclude) > 0 {
+		var eqs []string
+		for _, k := range sortedKeys(c.Exclude) {
+			eqs = append(eqs, k+"="+c.Exclude[k])
+		}
+		b.WriteString(" leaving out " + strings.Join(eqs, " and "))
+	}
 	if c.Stat == StatShare && c.Match != nil {
 		b.WriteString(" whose " + c.Field + " " + matchWords(c.Match, fieldUnit(m, c.Field)))
 	}

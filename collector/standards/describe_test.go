@@ -10,8 +10,8 @@ import (
 func TestDescribeCatalogueConditions(t *testing.T) {
 	cat := Default()
 	for _, c := range []struct{ id, cond, want string }{
-		{"BB-2", "Download speed", "median of throughput.mbps where direction=download over 7 days, at least 5 samples, must be ≥ 100 Mbit/s for primary schools"},
-		{"BB-2", "Upload speed", "median of throughput.mbps where direction=upload over 7 days, at least 5 samples, must be ≥ 30 Mbit/s for primary schools"},
+		{"BB-2", "Download speed", "median of throughput.mbps where direction=download and mode=multi leaving out probe_limited=true, ok tests only, over 30 days, at least 5 samples, must be ≥ 100 Mbit/s for primary schools"},
+		{"BB-2", "Upload speed", "median of throughput.mbps where direction=upload and mode=multi leaving out probe_limited=true, ok tests only, over 30 days, at least 5 samples, must be ≥ 30 Mbit/s for primary schools"},
 		{"FM-13", "use-application-dns.net answered NXDOMAIN", "share of dns lookups where qname=use-application-dns.net whose rcode is NXDOMAIN over 24 hours, at least 1 sample, must be ≥ 100%"},
 		{"FM-15", "Google SafeSearch enforced", "share of dns lookups where qname=www.google.com whose answer contains any of forcesafesearch.google.com, 216.239.38.120, ok lookups only, over 24 hours, at least 1 sample, must be ≥ 100%"},
 		{"CL-4", "Cloud service reachable", "share of http requests where role=cloud whose ok is true over 30 days, at least 1 sample, must be ≥ 99% for every target"},
@@ -43,7 +43,7 @@ func TestDescribePhaseThresholds(t *testing.T) {
 	}
 	r := c.Requirements[0]
 	cond := r.Rule.Conditions[0]
-	const stem = "median of throughput.mbps where direction=download over 7 days, at least 5 samples, must be "
+	const stem = "median of throughput.mbps where direction=download, ok tests only, over 7 days, at least 5 samples, must be "
 	if got, want := cond.DescribeFor(r.Phases), stem+"≥ 100 Mbit/s for primary schools and ≥ 1000 Mbit/s for secondary schools"; got != want {
 		t.Errorf("DescribeFor:\n got: %s\nwant: %s", got, want)
 	}
@@ -103,7 +103,7 @@ func TestDescribeRule(t *testing.T) {
 		t.Errorf("FM-13 rule:\n%q", got)
 	}
 	bb2, _ := Default().Requirement("BB-2")
-	if got := bb2.DescribeRule(); len(got) != 3 || got[0] != "Met when all of these hold:" {
+	if got := bb2.DescribeRule(); len(got) != 4 || got[0] != "Met when all of these hold:" || got[3] != bb2.Rule.Note {
 		t.Errorf("BB-2 rule: %q", got)
 	}
 	any := &Rule{Combine: CombineAny, Conditions: bb2.Rule.Conditions}

@@ -47,6 +47,8 @@ type rawCondition struct {
 	Name        string             `yaml:"name"`
 	Measurement string             `yaml:"measurement"`
 	Where       map[string]string  `yaml:"where"`
+	Exclude     map[string]string  `yaml:"exclude"`
+	Also        []string           `yaml:"also"`
 	Field       string             `yaml:"field"`
 	OnlyOK      *bool              `yaml:"only_ok"`
 	Window      string             `yaml:"window"` // a Go duration; parsed here so "24" is not read as 24 ns

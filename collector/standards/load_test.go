@@ -13,7 +13,7 @@ import (
 // file per validation rule (blackbox_exporter's config_test style).
 var invalid = map[string]string{
 	"invalid-awaiting-on-attested":        "invalid-awaiting-on-attested.yaml:13: SW-14: awaiting_probe: an attested requirement is not fed by a probe",
-	"invalid-awaiting-probe":              "invalid-awaiting-probe.yaml:12: SW-1: awaiting_probe: \"radar\" is not a planned probe (throughput, snmp, wifi, filtering, portcheck)",
+	"invalid-awaiting-probe":              "invalid-awaiting-probe.yaml:12: SW-1: awaiting_probe: \"radar\" is not a planned probe (snmp, wifi, filtering, portcheck)",
 	"invalid-row-checked":                 "invalid-row-checked.yaml:13: SW-14: checked: \"last week\" is not a date (YYYY-MM-DD)",
 	"invalid-checked-date":                "invalid-checked-date.yaml:2: checked: \"4 Dec 2026\" is not a date (YYYY-MM-DD)",
 	"invalid-combine":                     "invalid-combine.yaml:13: FM-13: rule.combine: \"both\" is not all or any",
@@ -48,7 +48,7 @@ var invalid = map[string]string{
 	"invalid-no-conditions":               "invalid-no-conditions.yaml:13: FM-13: rule.conditions: a rule needs at least one condition",
 	"invalid-no-requirements":             "invalid-no-requirements.yaml:3: requirements: no requirements",
 	"invalid-only-ok-on-ok":               "invalid-only-ok-on-ok.yaml:19: CL-4: rule.conditions[0].only_ok: cannot be true when the field is ok itself: every sample would pass",
-	"invalid-only-ok-without-ok":          "invalid-only-ok-without-ok.yaml:18: BB-2: rule.conditions[0].only_ok: throughput has no ok field",
+	"invalid-only-ok-without-ok":          "invalid-only-ok-without-ok.yaml:17: BB-2: rule.conditions[0].only_ok: host has no ok field",
 	"invalid-partial-without-note":        "invalid-partial-without-note.yaml:12: FM-13: rule.note: required when partial is true: say what is not yet measured",
 	"invalid-phase":                       "invalid-phase.yaml:9: FM-13: phases[1]: \"infant\" is not one of primary, secondary, all-through, special, fe",
 	"invalid-rule-on-attested":            "invalid-rule-on-attested.yaml:13: FM-13: rule: an attested requirement cannot have a rule",
@@ -150,7 +150,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	cond = c.Requirements[0].Rule.Conditions[0]
-	if cond.Unit != "Mbit/s" || cond.MinSamples != 5 || cond.OnlyOK {
+	if cond.Unit != "Mbit/s" || cond.MinSamples != 5 || !cond.OnlyOK {
 		t.Errorf("BB-2 condition after defaults: %+v", cond)
 	}
 	if cond.Threshold("primary") != 100 || cond.Threshold("secondary") != 1000 || cond.Threshold("") != 1000 {

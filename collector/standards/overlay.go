@@ -373,6 +373,8 @@ func (c *Catalogue) clone() *Catalogue {
 		for j := range rule.Conditions {
 			cd := &rule.Conditions[j]
 			cd.Where = maps.Clone(cd.Where)
+			cd.Exclude = maps.Clone(cd.Exclude)
+			cd.Also = slices.Clone(cd.Also)
 			cd.Thresholds = maps.Clone(cd.Thresholds)
 		}
 		r.Rule = &rule

@@ -154,7 +154,7 @@ func TestOverlayTightens(t *testing.T) {
 	// The rule's description shows the policy after its condition.
 	bb2, _ := c.Requirement("BB-2")
 	lines := bb2.DescribeRule()
-	if len(lines) != 4 || !strings.HasPrefix(lines[1], "Download speed: median of throughput.mbps where direction=download over 7 days, at least 10 samples, must be ≥ 200 Mbit/s for primary schools and ≥ 1000 Mbit/s for secondary schools") ||
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "Download speed: median of throughput.mbps where direction=download, ok tests only, over 7 days, at least 10 samples, must be ≥ 200 Mbit/s for primary schools and ≥ 1000 Mbit/s for secondary schools") ||
 		!strings.HasPrefix(lines[2], "Trust policy oak-valley-trust tightens") {
 		t.Errorf("BB-2 rule with policy:\n%s", strings.Join(lines, "\n"))
 	}

@@ -15,7 +15,6 @@ type PlannedProbe struct {
 // lands in the agent, its rows get rules and lose awaiting_probe (a test
 // checks that no name here is a probe the agent already has).
 var PlannedProbes = []PlannedProbe{
-	{Name: "throughput", Doc: "multi-stream TCP download and upload tests to a server beyond the ISP", Measurements: []string{"throughput"}},
 	{Name: "snmp", Doc: "SNMP polls of routers, switches, firewalls and UPSs: interfaces, PoE, power, inventory and firmware", Measurements: []string{"snmp_device", "snmp_if", "snmp_poe"}},
 	{Name: "wifi", Doc: "wireless controller polls and radio scans: access points, clients, Wi-Fi generation and security", Measurements: []string{"wifi_ap"}},
 	{Name: "filtering", Doc: "the filtering test suite: test pages that must be blocked or allowed, malware test files", Measurements: []string{"filter", "safesearch"}},

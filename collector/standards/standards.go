@@ -91,7 +91,13 @@ type Condition struct {
 	Name        string            `json:"name"` // plain English, reads in a sentence: "Google SafeSearch enforced"
 	Measurement string            `json:"measurement"`
 	Where       map[string]string `json:"where,omitempty"` // tag equality
-	Field       string            `json:"field"`
+	// Exclude leaves out series whose tags equal all of these, and the
+	// evidence counts what it left out (probe-limited speed tests).
+	Exclude map[string]string `json:"exclude,omitempty"`
+	// Also lists further statistics shown beside Stat, not judged (a p10
+	// beside a median).
+	Also  []string `json:"also,omitempty"`
+	Field string   `json:"field"`
 	// OnlyOK counts only samples whose ok field is true. It defaults to
 	// true when the measurement has an ok field and Field is not ok.
 	OnlyOK     bool               `json:"only_ok"`

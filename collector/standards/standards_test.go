@@ -13,10 +13,16 @@ func TestMeasurementsLoad(t *testing.T) {
 	}
 	// The table in ARCHITECTURE.md section 3 plus the fields the probes emit.
 	want := map[string][]string{
-		"ping":        {"ok", "result", "icmp_mode", "sent", "received", "loss_pct", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_p95_ms", "jitter_ms"},
-		"dns":         {"ok", "result", "rcode", "answers", "answer", "cname", "duration_ms"},
-		"http":        {"ok", "result", "status", "bytes", "error", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms", "cert_days_left"},
-		"throughput":  {"mbps", "bytes", "duration_s", "loaded_rtt_ms", "idle_rtt_ms", "retrans_pct", "probe_limited", "limit_reason", "nic_mbps"},
+		"reachability": {"attempts", "failures", "loss_pct", "rtt_avg_ms", "rtt_max_ms", "outages", "longest_outage_s",
+			"outage_ongoing", "ongoing_outage_s", "ok", "result", "whoami_ok", "whoami_error"},
+		"wan_path": {"address", "previous", "changed", "gap_s"},
+		"ping":     {"ok", "result", "icmp_mode", "sent", "received", "loss_pct", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_p95_ms", "jitter_ms"},
+		"dns":      {"ok", "result", "rcode", "answers", "answer", "cname", "duration_ms"},
+		"http":     {"ok", "result", "status", "bytes", "error", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms", "cert_days_left"},
+		"throughput": {"mbps", "mbps_p90", "mbps_mean", "ramp_s", "stable", "samples", "bytes", "server_bytes", "bytes_today",
+			"duration_s", "idle_rtt_ms", "loaded_rtt_ms", "loaded_rtt_p90_ms", "loaded_rtt_failures", "bufferbloat_ms", "tcp_rtt_ms",
+			"retrans", "retrans_pct", "rwnd_limited_pct", "sndbuf_limited_pct", "limit_reason", "nic_mbps", "cpu_pct", "wan_mbps",
+			"cross_mbps", "ok", "result", "error"},
 		"snmp_device": {"reachable", "poll_ms", "uptime_s", "firmware", "cpu_pct", "mem_pct", "temp_c"},
 		"snmp_if":     {"oper_up", "speed_mbps", "in_bps", "out_bps", "util_in_pct", "util_out_pct", "in_errors_ps", "out_errors_ps", "in_discards_ps", "out_discards_ps"},
 		"snmp_poe":    {"power_w", "budget_w", "ports_delivering", "ports_fault"},
@@ -27,8 +33,9 @@ func TestMeasurementsLoad(t *testing.T) {
 		"agent":       {"queued_batches", "queued_bytes", "dropped_points", "ship_failures", "probe_failures", "shipped_batches"},
 	}
 	wantTags := map[string][]string{
+		"reachability": {"target"}, "wan_path": {"event"},
 		"ping": {"target", "role"}, "dns": {"resolver", "qname", "qtype"}, "http": {"target", "role"},
-		"throughput": {"server", "direction", "method", "streams"}, "snmp_device": {"device", "role", "vendor", "model"},
+		"throughput": {"server", "direction", "method", "streams", "mode", "probe_limited"}, "snmp_device": {"device", "role", "vendor", "model"},
 		"snmp_if": {"device", "ifname", "role"}, "snmp_poe": {"device", "group"}, "wifi_ap": {"controller", "ap", "radio"},
 		"filter": {"suite", "category", "expect", "target"}, "safesearch": {"engine"}, "host": {"host", "path"},
 		"agent": {"version"},
@@ -232,7 +239,7 @@ func TestDefaultAwaitingProbes(t *testing.T) {
 			}
 		}
 	}
-	if bb2, _ := Default().Requirement("BB-2"); bb2.AwaitingProbe != "throughput" || bb2.Checked != Default().Checked {
-		t.Errorf("BB-2 awaiting %q checked %q", bb2.AwaitingProbe, bb2.Checked)
+	if bb2, _ := Default().Requirement("BB-2"); bb2.AwaitingProbe != "" || bb2.Rule == nil || bb2.Checked != Default().Checked {
+		t.Errorf("BB-2 awaiting %q, rule %v, checked %q: the throughput probe feeds it", bb2.AwaitingProbe, bb2.Rule != nil, bb2.Checked)
 	}
 }

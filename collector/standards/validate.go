@@ -109,7 +109,7 @@ func plannedNames() []string {
 // against the measurement table.
 func buildCondition(rc rawCondition, req Requirement, path string, tab Table, p *problems) Condition {
 	c := Condition{
-		Name: rc.Name, Measurement: rc.Measurement, Where: rc.Where, Field: rc.Field,
+		Name: rc.Name, Measurement: rc.Measurement, Where: rc.Where, Exclude: rc.Exclude, Also: rc.Also, Field: rc.Field,
 		Stat: rc.Stat, Thresholds: rc.Thresholds, MinSamples: 1, GroupBy: rc.GroupBy, Unit: rc.Unit,
 	}
 	if rc.Name == "" {
@@ -152,6 +152,22 @@ func buildCondition(rc rawCondition, req Requirement, path string, tab Table, p 
 			p.add(path+".where.agent", "rollups merge a site's agents; a rule cannot select one")
 		case len(tg.Values) > 0 && !slices.Contains(tg.Values, rc.Where[k]):
 			p.add(path+".where."+k, "%q is not a value of %s.%s (%s)", rc.Where[k], m.Name, k, strings.Join(tg.Values, ", "))
+		}
+	}
+	for _, k := range sortedKeys(rc.Exclude) {
+		tg, ok := tab.Tag(m, k)
+		switch {
+		case !ok:
+			p.add(path+".exclude."+k, "%s has no tag %q", m.Name, k)
+		case rc.Where[k] != "":
+			p.add(path+".exclude."+k, "tag %q is already selected by where", k)
+		case len(tg.Values) > 0 && !slices.Contains(tg.Values, rc.Exclude[k]):
+			p.add(path+".exclude."+k, "%q is not a value of %s.%s (%s)", rc.Exclude[k], m.Name, k, strings.Join(tg.Values, ", "))
+		}
+	}
+	for i, s := range rc.Also {
+		if !slices.Contains(Stats, s) || s == StatShare {
+			p.add(fmt.Sprintf("%s.also[%d]", path, i), "%q is not a statistic to show (%s)", s, strings.Join(Stats[:len(Stats)-1], ", "))
 		}
 	}
 	if rc.GroupBy != "" {

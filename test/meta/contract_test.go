@@ -2,9 +2,13 @@ package meta
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,12 +18,16 @@ import (
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
+	"github.com/probity-edu/probity/agent/probe/throughput"
+	"github.com/probity-edu/probity/agent/probe/wan"
 	"github.com/probity-edu/probity/agent/schedule"
 	"github.com/probity-edu/probity/agent/ship"
 	"github.com/probity-edu/probity/agent/spool"
+	"github.com/probity-edu/probity/collector/speedtest"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/internal/point"
 	"github.com/probity-edu/probity/internal/testenv"
+	"github.com/probity-edu/probity/internal/wire"
 )
 
 // TestProbesKeepTheMeasurementContract runs every probe kind against real
@@ -30,7 +38,7 @@ import (
 func TestProbesKeepTheMeasurementContract(t *testing.T) {
 	testenv.RequireIntegration(t, "runs every probe on loopback")
 	table := standards.Measurements()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d := probe.Deps{}.WithDefaults()
 
@@ -82,9 +90,72 @@ func TestProbesKeepTheMeasurementContract(t *testing.T) {
 			checkPoint(t, table, pt)
 		}
 	}
+	// wan: one short observation window against a loopback collector that
+	// answers whoami as the real one does, for both of its measurements.
+	coll := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		json.NewEncoder(w).Encode(wire.Whoami{AgentID: "a", SiteID: "s", Address: host})
+	}))
+	defer coll.Close()
+	wc := wan.Defaults
+	wc.Every, wc.ConnectTimeout = 100*time.Millisecond, 100*time.Millisecond
+	wp, err := wan.New(wc, probe.Deps{Collector: &probe.Collector{URL: coll.URL, Token: "t", Client: coll.Client()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 4500*time.Millisecond)
+	pts, err := wp.Run(wctx)
+	wcancel()
+	if err != nil {
+		t.Fatalf("wan: %v", err)
+	}
+	for _, pt := range pts {
+		seen[pt.Measurement] = true
+		checkPoint(t, table, pt)
+	}
+	// throughput: against the real speed-test server on loopback, one test
+	// per direction and mode, with lo as the "WAN" for the cross-traffic
+	// fields and a budget small enough that the later tests are skipped.
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("contract-test-agent-credential\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := speedtest.LoadTokenFile(tokens, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := httptest.NewServer((&speedtest.Server{Auth: auth}).Handler())
+	defer st.Close()
+	tc := throughput.Defaults
+	tc.Server, tc.Streams, tc.Duration, tc.WAN.Interface = st.URL, 2, 2*time.Second, "lo"
+	tc.DailyBudget = 0
+	runTP := func(c throughput.Config) map[string]int {
+		tp, err := throughput.New(c, probe.Deps{Collector: &probe.Collector{Token: "contract-test-agent-credential", Client: st.Client()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pts, err := tp.Run(ctx)
+		if err != nil {
+			t.Fatalf("throughput: %v", err)
+		}
+		results := map[string]int{}
+		for _, pt := range pts {
+			seen[pt.Measurement] = true
+			checkPoint(t, table, pt)
+			results[fmt.Sprint(pt.Fields["result"])]++
+		}
+		return results
+	}
+	if got := runTP(tc); got["ok"] != 4 {
+		t.Errorf("throughput results %v, want 4 ok", got)
+	}
+	tc.DailyBudget, tc.SingleStream = 1<<20, false
+	if got := runTP(tc); got["ok"] != 1 || got["budget"] != 1 {
+		t.Errorf("throughput results %v, want the download run and the upload skipped for the budget", got)
+	}
 	seen["agent"] = true
 	checkPoint(t, table, health.Point(time.Now(), "dev", spool.Stats{}, ship.Stats{}, schedule.Stats{}))
-	for _, m := range []string{"dns", "http", "host"} {
+	for _, m := range []string{"dns", "http", "host", "reachability", "wan_path", "throughput"} {
 		if !seen[m] {
 			t.Errorf("no %s points were produced", m)
 		}
