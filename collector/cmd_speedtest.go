@@ -99,7 +99,7 @@ func cmdSpeedtest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConf}
+	hs := &http.Server{Handler: mux, ConnContext: speedtest.ConnContext, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConf}
 	// HTTP/1.1 only: over HTTP/2 an agent's parallel streams would share
 	// one TCP connection and the multi-stream test would measure one.
 	hs.Protocols = new(http.Protocols)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,12 +59,26 @@ func figure(c score.ConditionEvidence) string {
 	case c.Met == nil:
 		fmt.Fprintf(&b, "not enough data (%d samples)", c.Samples)
 	default:
-		fmt.Fprintf(&b, "%s %s%s over %d samples (needs %s %s%s)", c.Stat, trim(c.Value), unit(c.Unit), c.Samples, opSign(c.Op), trim(c.Threshold), unit(c.Unit))
+		fmt.Fprintf(&b, "%s %s%s over %d samples", c.Stat, trim(c.Value), unit(c.Unit), c.Samples)
+		for _, k := range slices.Sorted(maps.Keys(c.Also)) {
+			fmt.Fprintf(&b, ", %s %s%s", k, trim(c.Also[k]), unit(c.Unit))
+		}
+		fmt.Fprintf(&b, " (needs %s %s%s)", opSign(c.Op), trim(c.Threshold), unit(c.Unit))
 		if *c.Met {
 			b.WriteString(" ✓")
 		} else {
 			b.WriteString(" ✗")
 		}
+	}
+	if c.Excluded > 0 {
+		var eqs []string
+		for _, k := range slices.Sorted(maps.Keys(c.Exclude)) {
+			eqs = append(eqs, k+"="+c.Exclude[k])
+		}
+		fmt.Fprintf(&b, "; %d left out (%s)", c.Excluded, strings.Join(eqs, ", "))
+	}
+	if servers := seriesTag(c.Series, "server"); len(servers) > 0 {
+		fmt.Fprintf(&b, "; server %s", strings.Join(servers, ", "))
 	}
 	if c.Policy != nil {
 		fmt.Fprintf(&b, " [%s]", c.Policy.Describe())
@@ -115,4 +131,18 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// seriesTag lists the distinct values of one tag in series keys
+// ("throughput,direction=download,server=speed.example.net"), sorted.
+func seriesTag(series []string, tag string) []string {
+	seen := map[string]bool{}
+	for _, sk := range series {
+		for _, kv := range strings.Split(sk, ",")[1:] {
+			if v, ok := strings.CutPrefix(kv, tag+"="); ok {
+				seen[v] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

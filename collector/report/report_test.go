@@ -270,3 +270,16 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+func TestFigureShowsAlsoExcludedAndServer(t *testing.T) {
+	met := true
+	got := figure(score.ConditionEvidence{
+		Name: "Download speed", Stat: "median", Value: 412.25, Unit: "Mbit/s", Threshold: 100, Op: "ge", Samples: 20, Met: &met,
+		Also: map[string]float64{"p10": 380}, Excluded: 3, Exclude: map[string]string{"probe_limited": "true"},
+		Series: []string{"throughput,direction=download,mode=multi,probe_limited=false,server=speed.example.net,streams=4"},
+	})
+	want := "Download speed: median 412.25 Mbit/s over 20 samples, p10 380 Mbit/s (needs ≥ 100 Mbit/s) ✓; 3 left out (probe_limited=true); server speed.example.net"
+	if got != want {
+		t.Errorf("figure:\n got %s\nwant %s", got, want)
+	}
+}

@@ -166,7 +166,13 @@ func TestIntegrationThroughputShaped100(t *testing.T) {
 	t.Run("probity", func(t *testing.T) {
 		cfg := tpConfig(base)
 		cfg.SingleStream = true
+		began := time.Now()
 		res := byDirection(t, runProbe(t, link.Client, cfg, tpToken))
+		// Four 6 s tests: a server that never answered an upload would hold
+		// each for its 30 s maximum. A loose bound, not a timing test.
+		if el := time.Since(began); el > 90*time.Second {
+			t.Errorf("four 6 s tests took %s: did the server's upload answers stall?", el)
+		}
 		for _, k := range []string{"download/multi", "upload/multi", "download/single", "upload/single"} {
 			r, ok := res[k]
 			if !ok {

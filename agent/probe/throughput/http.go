@@ -44,6 +44,7 @@ type httpTest struct {
 	token string
 	tls   *tls.Config
 	every time.Duration
+	grace time.Duration
 }
 
 // counting remembers every connection a transport dials, so the sampler
@@ -55,6 +56,11 @@ type counting struct {
 
 func (c *counting) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	conn, err := (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+	if tc, ok := conn.(*net.TCPConn); ok && err == nil {
+		// Go turns Nagle off; for bulk data it only adds short segments
+		// (and CPU) when a shaped line holds the sender back. iperf3 keeps it on.
+		_ = tc.SetNoDelay(false)
+	}
 	if err == nil {
 		c.mu.Lock()
 		c.conns = append(c.conns, conn)
@@ -78,8 +84,11 @@ func (h *httpTest) run(ctx context.Context, dir string, streams int, dur time.Du
 		TLSNextProto:       map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1: one TCP connection per stream
 		DisableCompression: true,
 		DisableKeepAlives:  true,
-		ReadBufferSize:     256 << 10,
-		WriteBufferSize:    256 << 10,
+		// The read buffer stays small on purpose: a chunked body is read in
+		// pieces no longer than a chunk, and bufio reads straight into the
+		// caller's buffer only when that is at least as long as its own, so
+		// a large buffer here would copy every byte once more. The write
+		// buffer stays small for the same reason (see payloadReader.WriteTo).
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -125,6 +134,7 @@ func (h *httpTest) run(ctx context.Context, dir string, streams int, dur time.Du
 	out.ServerBytes = -1
 	t := time.NewTicker(h.every)
 	prevBytes, prevAt := int64(0), time.Duration(0)
+	lowatSet := false
 	measure := func() (int64, []StreamInfo) {
 		if dir == "download" {
 			return delivered.Load(), nil
@@ -161,6 +171,13 @@ loop:
 				out.Samples = append(out.Samples, Sample{At: at, Mbps: float64(b-prevBytes) * 8 / d.Seconds() / 1e6})
 			}
 			prevBytes, prevAt = b, at
+			if dir == "download" && !lowatSet && at >= h.grace && b > 0 {
+				// Past the ramp: let each stream's reader wake for about
+				// 10 ms of data rather than for every packet.
+				lowatSet = true
+				perStream := float64(b) / at.Seconds() / float64(streams)
+				setRcvLowat(cc.snapshot(), int(perStream/100))
+			}
 			if !now.Before(deadline) {
 				out.Bytes, out.Elapsed = b, at
 				out.Infos = infos
@@ -261,8 +278,32 @@ func (r *payloadReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
+// WriteTo hands the transport whole slices of the payload, so the bytes
+// are not first copied through io.Copy's buffer (net/http uses WriteTo
+// when the body has it).
+func (r *payloadReader) WriteTo(w io.Writer) (int64, error) {
+	const slice = 256 << 10
+	var total int64
+	for time.Now().Before(r.deadline) {
+		end := min(r.off+slice, len(uploadPayload))
+		k, err := w.Write(uploadPayload[r.off:end])
+		total += int64(k)
+		r.n.Add(int64(k))
+		if r.off = end; r.off == len(uploadPayload) {
+			r.off = 0
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 func (h *httpTest) upload(ctx context.Context, client *http.Client, deadline time.Time, n *atomic.Int64) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+wire.SpeedtestUploadPath, &payloadReader{deadline: deadline, n: n})
+	// seconds tells the server when the body will end, so it can stop
+	// batching its reads (SO_RCVLOWAT) before the last bytes arrive.
+	secs := strconv.FormatFloat(time.Until(deadline).Seconds(), 'f', 3, 64)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+wire.SpeedtestUploadPath+"?seconds="+secs, &payloadReader{deadline: deadline, n: n})
 	if err != nil {
 		return 0, err
 	}

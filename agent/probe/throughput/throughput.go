@@ -111,7 +111,7 @@ func (p *Prober) target() (target, error) {
 	}
 	addr := net.JoinHostPort(u.Hostname(), port)
 	return target{name: nameOr(c.Name, u.Host), rttAddr: addr,
-		http: &httpTest{base: trimSlash(base), token: token, tls: tlsConf, every: c.SampleEvery}}, nil
+		http: &httpTest{base: trimSlash(base), token: token, tls: tlsConf, every: c.SampleEvery, grace: c.Grace}}, nil
 }
 
 func nameOr(name, def string) string {
