@@ -199,6 +199,39 @@ func TestIntegrationThroughputShaped100(t *testing.T) {
 		}
 	})
 
+	// Cross traffic: a 30 Mbit/s UDP stream towards the school (UDP, so it
+	// does not yield to the test the way a TCP flow would) shares the line
+	// during the test, and the client's interface counters stand in for the
+	// school's WAN interface: the probe must see it as other traffic, and
+	// get the rest of the line.
+	t.Run("cross traffic", func(t *testing.T) {
+		port := link.Server.StartIperf3Server(t, link.ServerAddr)
+		done := make(chan testenv.Iperf3Result, 1)
+		go func() {
+			done <- testenv.RunIperf3Client(t, link.Client, link.ServerAddr, port, "-u", "-R", "-t", "9", "-b", "30M")
+		}()
+		time.Sleep(time.Second) // the other download is going before the test starts
+		cfg := tpConfig(base)
+		cfg.Directions = []string{"download"}
+		cfg.WAN.Interface = link.ClientIf
+		res := byDirection(t, runProbe(t, link.Client, cfg, tpToken))["download/multi"]
+		other := <-done
+		if res.Fields["ok"] != true {
+			t.Fatalf("download failed: %v", res.Fields)
+		}
+		t.Logf("probe %.1f Mbit/s, WAN %.1f Mbit/s, cross %.1f Mbit/s; iperf3 alongside %.1f Mbit/s",
+			res.f("mbps"), res.f("wan_mbps"), res.f("cross_mbps"), other.ReceivedBitsPerSecond/1e6)
+		if c := res.f("cross_mbps"); c < 22 || c > 38 {
+			t.Errorf("cross traffic %.1f Mbit/s, want about the 30 Mbit/s of the UDP stream", c)
+		}
+		if m := res.f("mbps"); m < 50 || m > 75 {
+			t.Errorf("the test got %.1f Mbit/s, want about what the UDP stream left of 100", m)
+		}
+		if w := res.f("wan_mbps"); w < 85 || w > 110 {
+			t.Errorf("WAN traffic %.1f Mbit/s, want about the shaped 100", w)
+		}
+	})
+
 	t.Run("iperf3", func(t *testing.T) {
 		port := link.Server.StartIperf3Server(t, link.ServerAddr)
 		cfg := tpConfig(net.JoinHostPort(link.ServerAddr.String(), strconv.Itoa(port)))

@@ -8,7 +8,7 @@ import (
 
 // Estimate is what the estimator makes of one transfer's rate samples.
 type Estimate struct {
-	Mbps     float64       // trimmed mean of the steady-state samples
+	Mbps     float64       // trimmed mean of the steady state, in half-second blocks
 	P90      float64       // 90th percentile of the steady-state samples
 	Mean     float64       // all bytes over all time, ramp included (what most tools print)
 	Ramp     time.Duration // discarded from the start
@@ -30,6 +30,12 @@ const (
 	// bursts a shaper's token bucket releases and the stalls of a loss
 	// recovery without the bias a median has on two-level (bursty) data.
 	trim = 0.1
+	// block is how many samples are summed before trimming. Single 100 ms
+	// samples are lumpy (a reader woken every 10–25 ms, a token bucket's
+	// bursts), and a trimmed mean of lumpy, skewed samples is biased low by
+	// a few per cent; half-second blocks smooth the lumps, and trimming then
+	// drops only whole outlying half-seconds.
+	block = 5
 )
 
 // Sample is the rate of one sampling interval.
@@ -72,9 +78,38 @@ func EstimateRate(samples []Sample, grace time.Duration, totalBytes int64, total
 		e.Ramp = samples[first+start-1].At
 	}
 	e.Steady = len(steady)
-	e.Mbps = trimmedMean(steady, trim)
+	e.Mbps = trimmedMean(blocks(rest[start:]), trim)
 	e.P90 = quantile(steady, 0.9)
 	return e
+}
+
+// blocks averages consecutive runs of block samples, weighting each by its
+// interval; a short last run is merged into the one before it.
+func blocks(s []Sample) []float64 {
+	if len(s) < 2*block {
+		return rates(s)
+	}
+	var out []float64
+	for i := 0; i < len(s); i += block {
+		j := i + block
+		if len(s)-j < block {
+			j = len(s)
+		}
+		var bits, secs float64
+		for k := i; k < j; k++ {
+			d := s[k].At
+			if k > 0 {
+				d -= s[k-1].At
+			}
+			bits += s[k].Mbps * d.Seconds()
+			secs += d.Seconds()
+		}
+		out = append(out, bits/secs)
+		if j == len(s) {
+			break
+		}
+	}
+	return out
 }
 
 func rates(s []Sample) []float64 {

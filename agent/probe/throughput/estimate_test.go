@@ -44,15 +44,15 @@ func TestEstimateGraceAlwaysDiscarded(t *testing.T) {
 }
 
 func TestEstimateTrimsBursts(t *testing.T) {
-	// Two-level data from a token bucket: mostly 100, a few 0 stalls and 300
-	// bursts. The trimmed mean stays near 100; a plain mean would not.
+	// A token bucket's burst (200) and a stall (0) that balance each other
+	// leave the estimate at the line's 100.
 	var rs []float64
 	for i := 0; i < 100; i++ {
 		switch i % 20 {
 		case 5:
 			rs = append(rs, 0)
 		case 15:
-			rs = append(rs, 300)
+			rs = append(rs, 200)
 		default:
 			rs = append(rs, 100)
 		}
@@ -60,6 +60,29 @@ func TestEstimateTrimsBursts(t *testing.T) {
 	e := EstimateRate(series(rs...), 0, 0, 0)
 	if math.Abs(e.Mbps-100) > 0.01 {
 		t.Fatalf("trimmed mean = %v, want 100", e.Mbps)
+	}
+	// One bad half-second (a loss recovery) is trimmed away whole.
+	rs = append(repeat(100, 50), 10, 10, 10, 10, 10)
+	rs = append(rs, repeat(100, 45)...)
+	if e := EstimateRate(series(rs...), 0, 0, 0); math.Abs(e.Mbps-100) > 0.01 {
+		t.Fatalf("with a stalled half-second: %v, want 100", e.Mbps)
+	}
+}
+
+func TestEstimateLumpySamplesUnbiased(t *testing.T) {
+	// A reader woken every 25 ms sees 95 Mbit/s as four samples of 90 and
+	// one of 115. Trimming single samples would cut more 115s than 90s and
+	// read low; half-second blocks read the true 95.
+	var rs []float64
+	for i := 0; i < 20; i++ {
+		rs = append(rs, 90, 90, 90, 90, 115)
+	}
+	e := EstimateRate(series(rs...), 0, 0, 0)
+	if math.Abs(e.Mbps-95) > 0.01 {
+		t.Fatalf("estimate = %v, want 95", e.Mbps)
+	}
+	if naive := trimmedMean(rs, trim); naive >= 94.5 {
+		t.Fatalf("per-sample trimmed mean %v: the case no longer shows the bias it guards against", naive)
 	}
 }
 

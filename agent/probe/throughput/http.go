@@ -173,10 +173,10 @@ loop:
 			prevBytes, prevAt = b, at
 			if dir == "download" && !lowatSet && at >= h.grace && b > 0 {
 				// Past the ramp: let each stream's reader wake for about
-				// 10 ms of data rather than for every packet.
+				// 25 ms of data rather than for every packet.
 				lowatSet = true
 				perStream := float64(b) / at.Seconds() / float64(streams)
-				setRcvLowat(cc.snapshot(), int(perStream/100))
+				setRcvLowat(cc.snapshot(), int(perStream/40))
 			}
 			if !now.Before(deadline) {
 				out.Bytes, out.Elapsed = b, at
