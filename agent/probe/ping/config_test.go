@@ -1,7 +1,6 @@
 package ping
 
 import (
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -9,19 +8,7 @@ import (
 	"github.com/probity-edu/probity/internal/config/cfgerr"
 )
 
-func errPaths(err error) []string {
-	var paths []string
-	for _, e := range cfgerr.Flatten(err) {
-		var fe *cfgerr.Error
-		if errors.As(e, &fe) {
-			paths = append(paths, fe.Path)
-		} else {
-			paths = append(paths, "!"+e.Error())
-		}
-	}
-	slices.Sort(paths)
-	return paths
-}
+func errPaths(err error) []string { return cfgerr.Paths(err) }
 
 func TestValidate(t *testing.T) {
 	valid := Defaults

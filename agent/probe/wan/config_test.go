@@ -2,7 +2,6 @@ package wan
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -12,19 +11,7 @@ import (
 	"github.com/probity-edu/probity/internal/config/cfgerr"
 )
 
-func errPaths(err error) []string {
-	var paths []string
-	for _, e := range cfgerr.Flatten(err) {
-		var fe *cfgerr.Error
-		if errors.As(e, &fe) {
-			paths = append(paths, fe.Path)
-		} else {
-			paths = append(paths, "!"+e.Error())
-		}
-	}
-	slices.Sort(paths)
-	return paths
-}
+func errPaths(err error) []string { return cfgerr.Paths(err) }
 
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {

@@ -7,6 +7,7 @@ package cfgerr
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -59,6 +60,22 @@ func Flatten(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// Paths lists the key paths of err's validation errors, sorted; an error
+// without a path is listed as "!" and its text. Tests compare these.
+func Paths(err error) []string {
+	var paths []string
+	for _, e := range Flatten(err) {
+		var fe *Error
+		if errors.As(e, &fe) {
+			paths = append(paths, fe.Path)
+		} else {
+			paths = append(paths, "!"+e.Error())
+		}
+	}
+	slices.Sort(paths)
+	return paths
 }
 
 func join(prefix, path string) string {
