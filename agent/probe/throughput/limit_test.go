@@ -1,6 +1,7 @@
 package throughput
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -89,13 +90,17 @@ func TestWANCounters(t *testing.T) {
 		"class/net/wan0/statistics/rx_bytes": "123456\n",
 		"class/net/wan0/statistics/tx_bytes": "654321\n",
 	})
-	p := &Prober{cfg: Config{WAN: WAN{Interface: "wan0"}}, sysfs: sys}
-	o, ok := p.wanCounters()
+	p := &Prober{log: slog.New(slog.DiscardHandler)}
+	if _, ok := p.wanCounters(t.Context()); ok {
+		t.Fatal("counters without a source")
+	}
+	p.SetWAN(LocalInterface{Name: "wan0", Sysfs: sys})
+	o, ok := p.wanCounters(t.Context())
 	if !ok || o.rx != 123456 || o.tx != 654321 {
 		t.Fatalf("counters %+v %v", o, ok)
 	}
-	p.cfg.WAN.Interface = "missing0"
-	if _, ok := p.wanCounters(); ok {
+	p.SetWAN(LocalInterface{Name: "missing0", Sysfs: sys})
+	if _, ok := p.wanCounters(t.Context()); ok {
 		t.Fatal("a missing interface gave counters")
 	}
 }

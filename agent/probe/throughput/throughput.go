@@ -38,6 +38,7 @@ type Prober struct {
 	day      string             // local date the byte count is for
 	used     int64              // bytes moved today
 	lastMbps map[string]float64 // by direction, to foresee a test's bytes
+	wan      WANCounters        // the internet link's counters; nil: none
 }
 
 // New builds a Prober. Without a server in the config it tests against the
@@ -52,7 +53,11 @@ func New(c Config, d probe.Deps) (*Prober, error) {
 			return nil, errors.New("throughput: method iperf3 needs the iperf3 program (apt-get install iperf3)")
 		}
 	}
-	return &Prober{cfg: c, deps: d, log: d.Log, sysfs: "/sys", lastMbps: map[string]float64{}}, nil
+	p := &Prober{cfg: c, deps: d, log: d.Log, sysfs: "/sys", lastMbps: map[string]float64{}}
+	if c.WAN.Interface != "" {
+		p.wan = LocalInterface{Name: c.WAN.Interface}
+	}
+	return p, nil
 }
 
 // Tests is how many transfers one run makes: the run's deadline must fit
@@ -191,7 +196,7 @@ func (p *Prober) test(ctx context.Context, tg target, probeRTT rtt, h host, dir 
 		}
 	}
 
-	wanBefore, wanOK := p.wanCounters()
+	wanBefore, wanOK := p.wanCounters(ctx)
 	busy := cpuBusy()
 	loaded := probeRTT.start(ctx, c.LatencyEvery, c.Grace)
 	var tr transfer
@@ -203,7 +208,7 @@ func (p *Prober) test(ctx context.Context, tg target, probeRTT rtt, h host, dir 
 	}
 	rtts, rttFail := loaded.finish()
 	cpuPct, cpuOK := busy()
-	wanAfter, wanAfterOK := p.wanCounters()
+	wanAfter, wanAfterOK := p.wanCounters(ctx)
 	used := p.account(dir, tr.Bytes, pt.Time)
 
 	fields["bytes"] = tr.Bytes

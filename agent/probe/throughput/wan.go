@@ -1,32 +1,78 @@
 package throughput
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-// octets are an interface's byte counters.
-type octets struct{ rx, tx uint64 }
+// WANCounters reads the byte counters of the school's internet link: what
+// arrived (rx, the download direction) and what left (tx). The throughput
+// probe reads them just before and just after each test to tell other
+// traffic on the line apart from its own.
+//
+// LocalInterface serves an agent that runs on the router (or sees a mirror
+// of the link); an SNMP-polled router interface is the other source, set
+// with Prober.SetWAN once the agent polls SNMP.
+type WANCounters interface {
+	Octets(ctx context.Context) (rx, tx uint64, err error)
+}
 
-// wanCounters reads the configured WAN interface's counters. Only a local
-// interface is supported here; an SNMP-polled router interface plugs in at
-// this point once the agent polls SNMP.
-func (p *Prober) wanCounters() (octets, bool) {
-	ifname := p.cfg.WAN.Interface
-	if ifname == "" {
-		return octets{}, false
+// LocalInterface reads a local interface's counters from sysfs.
+type LocalInterface struct {
+	Name  string
+	Sysfs string // default /sys
+}
+
+// Octets reads rx_bytes and tx_bytes.
+func (l LocalInterface) Octets(context.Context) (rx, tx uint64, err error) {
+	sysfs := l.Sysfs
+	if sysfs == "" {
+		sysfs = "/sys"
 	}
-	read := func(name string) (uint64, bool) {
-		b, err := os.ReadFile(filepath.Join(p.sysfs, "class/net", ifname, "statistics", name))
+	read := func(name string) (uint64, error) {
+		b, err := os.ReadFile(filepath.Join(sysfs, "class/net", l.Name, "statistics", name))
 		if err != nil {
-			return 0, false
+			return 0, err
 		}
 		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
-		return v, err == nil
+		if err != nil {
+			return 0, fmt.Errorf("interface %s %s: %w", l.Name, name, err)
+		}
+		return v, nil
 	}
-	rx, ok1 := read("rx_bytes")
-	tx, ok2 := read("tx_bytes")
-	return octets{rx, tx}, ok1 && ok2
+	if rx, err = read("rx_bytes"); err != nil {
+		return 0, 0, err
+	}
+	tx, err = read("tx_bytes")
+	return rx, tx, err
+}
+
+// SetWAN replaces the WAN counter source (nil: none).
+func (p *Prober) SetWAN(w WANCounters) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.wan = w
+}
+
+// octets are the link's byte counters at one moment.
+type octets struct{ rx, tx uint64 }
+
+// wanCounters reads the WAN source; ok is false without one or on error.
+func (p *Prober) wanCounters(ctx context.Context) (octets, bool) {
+	p.mu.Lock()
+	w := p.wan
+	p.mu.Unlock()
+	if w == nil {
+		return octets{}, false
+	}
+	rx, tx, err := w.Octets(ctx)
+	if err != nil {
+		p.log.Debug("throughput: WAN counters unreadable", "err", err)
+		return octets{}, false
+	}
+	return octets{rx, tx}, true
 }
