@@ -135,6 +135,10 @@ func (h *httpTest) run(ctx context.Context, dir string, streams int, dur time.Du
 	t := time.NewTicker(h.every)
 	prevBytes, prevAt := int64(0), time.Duration(0)
 	lowatSet := false
+	// Upload bytes are what the server acknowledged. A stream whose body
+	// ended and whose connection closed just before a sample keeps its last
+	// reading; without TCP_INFO at all (not Linux), bytes written count.
+	lastInfo := map[net.Conn]StreamInfo{}
 	measure := func() (int64, []StreamInfo) {
 		if dir == "download" {
 			return delivered.Load(), nil
@@ -143,7 +147,9 @@ func (h *httpTest) run(ctx context.Context, dir string, streams int, dur time.Du
 		infos := make([]StreamInfo, 0, streams)
 		for _, c := range cc.snapshot() {
 			in, ok := tcpInfo(c)
-			if !ok {
+			if ok {
+				lastInfo[c] = in
+			} else if in, ok = lastInfo[c]; !ok {
 				return delivered.Load(), nil
 			}
 			infos = append(infos, in)

@@ -229,7 +229,7 @@ func (p *Prober) test(ctx context.Context, tg target, probeRTT rtt, h host, dir 
 		fields["loaded_rtt_failures"] = int64(rttFail)
 	}
 	if tr.Err != nil {
-		fields["ok"], fields["result"] = false, string(outcome(tr.Err))
+		fields["ok"], fields["result"] = false, string(probe.Classify(tr.Err))
 		fields["error"] = errorText(tr, c.Duration)
 		return pt
 	}
@@ -310,14 +310,6 @@ func (p *Prober) test(ctx context.Context, tg target, probeRTT rtt, h host, dir 
 	p.lastMbps[dir] = est.Mbps
 	p.mu.Unlock()
 	return pt
-}
-
-// outcome classifies a failed transfer.
-func outcome(err error) probe.Outcome {
-	if o := probe.Classify(err); o != probe.Error {
-		return o
-	}
-	return probe.Error
 }
 
 // errorText says why a test failed, and how far it got.
