@@ -97,66 +97,16 @@ func (p *problems) err() error {
 	return errors.Join(out...)
 }
 
-var (
-	lineMsg      = regexp.MustCompile(`^line (\d+): (.*)$`)
-	yamlLineMsg  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	dupKey       = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
-	cannot       = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
-)
-
-// typeWords names a Go type the way a catalogue author thinks of it.
-func typeWords(goType string) string {
-	switch {
-	case goType == "bool":
-		return "true or false"
-	case goType == "string":
-		return "text"
-	case strings.HasPrefix(goType, "float"):
-		return "a number"
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "*int"):
-		return "a whole number"
-	case strings.HasPrefix(goType, "[]"):
-		return "a list"
-	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "standards."), strings.HasPrefix(goType, "*standards."):
-		return "a mapping"
-	}
-	return "a " + goType
-}
-
 // decodeError turns a yaml.v3 error into Errors with lines and keys.
+// A syntax error leaves no document to find keys in: only its line.
 func (p *problems) decodeError(err error) {
 	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		for _, s := range te.Errors {
-			m := lineMsg.FindStringSubmatch(s)
-			if m == nil {
-				p.errs = append(p.errs, &Error{File: p.file, Msg: s})
-				continue
-			}
-			line, _ := strconv.Atoi(m[1])
-			msg := m[2]
-			if u := unknownField.FindStringSubmatch(msg); u != nil {
-				// Report it at its parent: the key itself is the mistake.
-				p.addLine(line, u[1], true, fmt.Sprintf("unknown key %q", u[1]))
-				continue
-			}
-			if u := dupKey.FindStringSubmatch(msg); u != nil {
-				p.addLine(line, u[1], false, "defined twice (first at line "+u[2]+")")
-				continue
-			}
-			if u := cannot.FindStringSubmatch(msg); u != nil {
-				msg = fmt.Sprintf("%q is not %s", u[1], typeWords(u[2]))
-			}
-			p.addLine(line, "", false, msg)
+	typed := errors.As(err, &te)
+	for _, pr := range yamlpath.Problems(err) {
+		if !typed || pr.Line == 0 {
+			p.errs = append(p.errs, &Error{File: p.file, Line: pr.Line, Msg: pr.Msg})
+			continue
 		}
-		return
+		p.addLine(pr.Line, pr.Key, pr.AtParent, pr.Msg)
 	}
-	s := err.Error()
-	if m := yamlLineMsg.FindStringSubmatch(s); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.errs = append(p.errs, &Error{File: p.file, Line: line, Msg: m[2]})
-		return
-	}
-	p.errs = append(p.errs, &Error{File: p.file, Msg: strings.TrimPrefix(s, "yaml: ")})
 }
