@@ -263,7 +263,7 @@ func TestIntegrationAdaptiveRepetitions(t *testing.T) {
 	if dropped == 0 {
 		t.Fatalf("the relay dropped nothing (largest response %d bytes): the test does not exercise halving", largest)
 	}
-	if c.Repetitions() >= 50 {
-		t.Errorf("repetitions = %d after timeouts, want below 50", c.Repetitions())
-	}
+	// No check of the final value: after the walk's last, small responses
+	// it may have grown back to 50. That the walk completed through a relay
+	// that drops every 50-repetition answer is the proof of halving.
 }
