@@ -23,6 +23,11 @@ var keyFigures = map[string][]string{
 	"throughput":   {"mbps", "mbps_p90", "idle_rtt_ms", "loaded_rtt_ms", "limit_reason"},
 	"reachability": {"attempts", "loss_pct", "rtt_avg_ms", "outages", "longest_outage_s", "outage_ongoing", "whoami_error"},
 	"wan_path":     {"address", "previous", "changed", "gap_s"},
+	"snmp_device":  {"reachable", "reason", "uptime_s", "cpu_pct", "eos_status", "poll_ms"},
+	"snmp_if":      {"oper_up", "speed_mbps", "in_bps", "out_bps", "in_errors_ps"},
+	"snmp_poe":     {"power_w", "budget_w", "ports_delivering", "ports_fault"},
+	"wifi_ap":      {"up", "radio_up", "clients", "channel", "util_pct"},
+	"snmp_ups":     {"on_battery", "charge_pct", "runtime_min"},
 }
 
 // targetTags name what was measured, per measurement.
@@ -33,6 +38,11 @@ var targetTags = map[string][]string{
 	"host":         {"host", "path"},
 	"throughput":   {"server", "direction", "mode"},
 	"reachability": {"target"},
+	"snmp_device":  {"device", "profile"},
+	"snmp_if":      {"device", "ifname"},
+	"snmp_poe":     {"device", "group"},
+	"wifi_ap":      {"controller", "ap", "radio"},
+	"snmp_ups":     {"device"},
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {

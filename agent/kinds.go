@@ -9,6 +9,7 @@ import (
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
+	snmpprobe "github.com/probity-edu/probity/agent/probe/snmp"
 	"github.com/probity-edu/probity/agent/probe/throughput"
 	"github.com/probity-edu/probity/agent/probe/wan"
 	"github.com/probity-edu/probity/agent/schedule"
@@ -36,6 +37,8 @@ func build(p settings.Probe, d probe.Deps) (schedule.Job, error) {
 		pr, err = throughput.New(*p.Throughput, d)
 	case "wan":
 		pr, err = wan.New(*p.WAN, d)
+	case "snmp":
+		pr, err = snmpprobe.New(*p.SNMP, d)
 	default:
 		err = fmt.Errorf("unknown kind %q", p.Kind)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
+	snmpprobe "github.com/probity-edu/probity/agent/probe/snmp"
 	"github.com/probity-edu/probity/agent/probe/throughput"
 	"github.com/probity-edu/probity/agent/probe/wan"
 	"github.com/probity-edu/probity/agent/schedule"
@@ -87,6 +88,8 @@ type Probe struct {
 
 	Throughput *throughput.Config `yaml:"throughput,omitempty"`
 	WAN        *wan.Config        `yaml:"wan,omitempty"`
+
+	SNMP *snmpprobe.Config `yaml:"snmp,omitempty"`
 }
 
 // Kinds lists the probe kinds this agent knows, with their default interval.
@@ -100,6 +103,8 @@ var Kinds = map[string]time.Duration{
 	"throughput": 6 * time.Hour,
 	// A wan run is an observation window filling its interval.
 	"wan": time.Minute,
+	// One poll of every configured device per minute.
+	"snmp": time.Minute,
 }
 
 // KindNames lists the known kinds, sorted.
@@ -181,6 +186,11 @@ func (a *Agent) FinishYAML(root *yaml.Node) error {
 				errs = append(errs, cfgerr.Prefix(base+".wan", n.Decode(&c)))
 			}
 			p.WAN = &c
+		}
+		if n := yamlpath.NodeAt(root, base+".snmp"); n != nil {
+			c := snmpprobe.Defaults
+			errs = append(errs, cfgerr.Prefix(base+".snmp", n.Decode(&c)))
+			p.SNMP = &c
 		}
 		if n := yamlpath.NodeAt(root, base+".host"); n != nil || p.Kind == "host" {
 			c := host.Defaults
@@ -266,7 +276,7 @@ func (p Probe) validate() error {
 	if p.Timeout < 0 || p.Timeout > p.Interval {
 		errs = append(errs, cfgerr.Errorf("timeout", "must be between 0 (80%% of the interval) and the interval"))
 	}
-	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil, "throughput": p.Throughput != nil, "wan": p.WAN != nil}
+	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil, "throughput": p.Throughput != nil, "wan": p.WAN != nil, "snmp": p.SNMP != nil}
 	for kind, set := range sections {
 		if set && kind != p.Kind {
 			errs = append(errs, cfgerr.Errorf(kind, "section %q does not match kind %q", kind, p.Kind))
@@ -286,6 +296,8 @@ func (p Probe) validate() error {
 		errs = append(errs, cfgerr.Prefix("host", p.Host.Validate()))
 	case "throughput":
 		errs = append(errs, cfgerr.Prefix("throughput", p.Throughput.Validate()))
+	case "snmp":
+		errs = append(errs, cfgerr.Prefix("snmp", p.SNMP.Validate()))
 	case "wan":
 		errs = append(errs, cfgerr.Prefix("wan", p.WAN.Validate()))
 		if least := p.WAN.MinWindow(); p.Interval < least {

@@ -119,3 +119,27 @@ func TestThroughputWithPlan(t *testing.T) {
 		t.Errorf("interval %s, want the kind's default", p.Interval)
 	}
 }
+
+// An snmp section gets its defaults, keeps the client-layer keys of each
+// device inline, and names a wrong key with its line.
+func TestSNMPSection(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("probes:\n  - name: net\n    kind: snmp\n    snmp:\n      devices:\n        - {name: sw, address: 127.0.0.1, community: public, role: edge, timeout: 1s}\n"), 0o600)
+	a, err := load(t, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a.Probes[0]
+	if p.Interval != time.Minute || p.SNMP == nil || p.SNMP.Workers == 0 || p.SNMP.LabelEvery == 0 || p.SNMP.Redetect == 0 {
+		t.Fatalf("defaults not applied: %s %+v", p.Interval, p.SNMP)
+	}
+	if d := p.SNMP.Devices[0]; d.Name != "sw" || d.Community != "public" || d.Role != "edge" || d.Timeout != time.Second {
+		t.Errorf("device %+v", d)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("probes:\n  - name: net\n    kind: snmp\n    snmp:\n      devices:\n        - {name: sw, address: 127.0.0.1, community: public, role: printer}\n"), 0o600)
+	if _, err := load(t, bad); err == nil || !strings.Contains(err.Error(), "probes[0].snmp.devices[0].role") {
+		t.Errorf("bad role: %v", err)
+	}
+}

@@ -41,18 +41,18 @@ const DefaultPort = 161
 // Target is one device to poll, with its credentials. Profiles never hold
 // credentials; they come only from here.
 type Target struct {
-	Name      string `yaml:"name"`      // unique device name, used in logs and tags
-	Address   string `yaml:"address"`   // host or host:port (default port 161)
-	Version   string `yaml:"version"`   // v2c or v3
-	Community string `yaml:"community"` // v2c only
+	Name      string `yaml:"name"`                    // unique device name, used in logs and tags
+	Address   string `yaml:"address"`                 // host or host:port (default port 161)
+	Version   string `yaml:"version"`                 // v2c or v3
+	Community string `yaml:"community" secret:"true"` // v2c only
 
-	User           string `yaml:"user"`            // v3 user name
-	AuthProtocol   string `yaml:"auth_protocol"`   // SHA, SHA-256 or SHA-512
-	AuthPassphrase string `yaml:"auth_passphrase"` // v3
-	PrivProtocol   string `yaml:"priv_protocol"`   // AES, AES-256 or AES-256-C (authPriv)
-	PrivPassphrase string `yaml:"priv_passphrase"` // v3 authPriv
-	SecurityLevel  string `yaml:"security_level"`  // authPriv (default) or authNoPriv
-	ContextName    string `yaml:"context_name"`    // v3 context, rarely needed
+	User           string `yaml:"user"`                          // v3 user name
+	AuthProtocol   string `yaml:"auth_protocol"`                 // SHA, SHA-256 or SHA-512
+	AuthPassphrase string `yaml:"auth_passphrase" secret:"true"` // v3
+	PrivProtocol   string `yaml:"priv_protocol"`                 // AES, AES-256 or AES-256-C (authPriv)
+	PrivPassphrase string `yaml:"priv_passphrase" secret:"true"` // v3 authPriv
+	SecurityLevel  string `yaml:"security_level"`                // authPriv (default) or authNoPriv
+	ContextName    string `yaml:"context_name"`                  // v3 context, rarely needed
 
 	Timeout        time.Duration `yaml:"timeout"`         // per request; default 2s
 	Retries        int           `yaml:"retries"`         // per request; default 1

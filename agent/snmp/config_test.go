@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/probity-edu/probity/internal/config"
 	"github.com/probity-edu/probity/internal/config/cfgerr"
 )
 
@@ -114,5 +115,18 @@ func TestConfigValidate(t *testing.T) {
 	c.Devices = nil
 	if got := errPaths(c.Validate()); !slices.Equal(got, []string{"label_every", "workers"}) {
 		t.Errorf("error paths = %v", got)
+	}
+}
+
+func TestCredentialsAreRedacted(t *testing.T) {
+	tg := Target{Name: "sw", Address: "192.0.2.2", Community: "comm-secret", AuthPassphrase: "auth-secret", PrivPassphrase: "priv-secret"}
+	out, err := config.Print(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"comm-secret", "auth-secret", "priv-secret"} {
+		if strings.Contains(out, s) {
+			t.Errorf("printed configuration shows %s:\n%s", s, out)
+		}
 	}
 }

@@ -18,7 +18,7 @@ const (
 )
 
 // Units a field may have; empty is for bool and string fields.
-var Units = []string{"ms", "s", "%", "Mbit/s", "bit/s", "bytes", "days", "°C", "W", "dBm", "/s", "packets", "count"}
+var Units = []string{"ms", "s", "min", "%", "Mbit/s", "bit/s", "bytes", "days", "°C", "W", "dBm", "/s", "packets", "count"}
 
 // Table is every measurement the agent produces.
 type Table struct {

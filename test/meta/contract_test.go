@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +21,12 @@ import (
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
+	snmpprobe "github.com/probity-edu/probity/agent/probe/snmp"
 	"github.com/probity-edu/probity/agent/probe/throughput"
 	"github.com/probity-edu/probity/agent/probe/wan"
 	"github.com/probity-edu/probity/agent/schedule"
 	"github.com/probity-edu/probity/agent/ship"
+	"github.com/probity-edu/probity/agent/snmp"
 	"github.com/probity-edu/probity/agent/spool"
 	"github.com/probity-edu/probity/collector/speedtest"
 	"github.com/probity-edu/probity/collector/standards"
@@ -156,6 +161,122 @@ func TestProbesKeepTheMeasurementContract(t *testing.T) {
 	seen["agent"] = true
 	checkPoint(t, table, health.Point(time.Now(), "dev", spool.Stats{}, ship.Stats{}, schedule.Stats{}))
 	for _, m := range []string{"dns", "http", "host", "reachability", "wan_path", "throughput"} {
+		if !seen[m] {
+			t.Errorf("no %s points were produced", m)
+		}
+	}
+}
+
+// TestSNMPProbeKeepsTheMeasurementContract runs the snmp probe twice (the
+// second run has the counter rates) against every recording in
+// agent/snmp/testdata/snmprec served by a real snmpsimd on loopback, plus a
+// device that never answers, and checks every point it emits.
+func TestSNMPProbeKeepsTheMeasurementContract(t *testing.T) {
+	testenv.RequireIntegration(t, "runs the snmp probe against snmpsimd on loopback")
+	testenv.RequireRoot(t) // snmpsimd drops privileges to nobody
+	snmpsimd := testenv.RequireBinary(t, "snmpsimd")
+	table := standards.Measurements()
+
+	// snmpsimd runs as nobody: its data must be readable and its cache
+	// writable by nobody, which t.TempDir (0700) is not.
+	root, err := os.MkdirTemp("", "probity-contract-snmpsim-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(root)
+	data, cache := filepath.Join(root, "data"), filepath.Join(root, "cache")
+	for _, dir := range []string{data, cache} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(cache, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "agent", "snmp", "testdata", "snmprec", "*.snmprec"))
+	if len(files) == 0 {
+		t.Fatal("no snmprec recordings found")
+	}
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := pc.LocalAddr().String()
+	pc.Close()
+	cfg := snmpprobe.Defaults
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".snmprec")
+		cfg.Devices = append(cfg.Devices, snmpprobe.Device{Target: snmp.Target{Name: name, Address: endpoint, Community: name, Timeout: 3 * time.Second}})
+	}
+	dead, err := net.ListenPacket("udp4", "127.0.0.1:0") // reads nothing, answers nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	cfg.Devices = append(cfg.Devices, snmpprobe.Device{Target: snmp.Target{Name: "dead", Address: dead.LocalAddr().String(),
+		Community: "public", Timeout: 300 * time.Millisecond, Retries: -1}, Role: "core"})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var logs bytes.Buffer
+	sim := exec.CommandContext(ctx, snmpsimd, "--data-dir="+data, "--cache-dir="+cache,
+		"--agent-udpv4-endpoint="+endpoint, "--process-user=nobody", "--process-group=nogroup", "--logging-method=null")
+	sim.Stdout, sim.Stderr = &logs, &logs
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cancel()
+		_ = sim.Wait()
+		if t.Failed() {
+			t.Logf("snmpsimd output:\n%s", logs.String())
+		}
+	}()
+	ready, err := snmp.NewClient(snmp.Target{Name: "ready", Address: endpoint, Community: "ups-on-battery", Timeout: time.Second, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ready.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := ready.Get(ctx, []string{"1.3.6.1.2.1.1.5.0"}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("snmpsimd did not answer on %s", endpoint)
+		}
+	}
+
+	p, err := snmpprobe.New(cfg, probe.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	seen := map[string]bool{}
+	for run := range 2 {
+		if run > 0 {
+			time.Sleep(time.Second) // counters need time between samples
+		}
+		pts, err := p.Run(ctx)
+		if err != nil {
+			t.Fatalf("snmp: %v", err)
+		}
+		for _, pt := range pts {
+			seen[pt.Measurement] = true
+			checkPoint(t, table, pt)
+		}
+	}
+	for _, m := range []string{"snmp_device", "snmp_if", "snmp_poe", "snmp_poe_port", "wifi_ap", "snmp_entity", "snmp_psu",
+		"snmp_ups", "snmp_lldp", "snmp_stp", "snmp_vrrp"} {
 		if !seen[m] {
 			t.Errorf("no %s points were produced", m)
 		}
