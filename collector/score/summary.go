@@ -110,10 +110,14 @@ func fact(r condResult) string {
 			fail = append(fail, g)
 		}
 	}
-	plural := c.GroupBy + "s"
+	plural := groupPlural(c.GroupBy)
 	if len(pass) == len(r.groups) {
 		w := worst(pass, c.Compare.Op)
-		return fmt.Sprintf("%s for all %d %s, the worst %s", c.Name, len(r.groups), plural,
+		all := fmt.Sprintf("all %d %s", len(r.groups), plural)
+		if len(r.groups) == 2 {
+			all = "both " + plural
+		}
+		return fmt.Sprintf("%s for %s, the worst %s", c.Name, all,
 			phrase(w.group, c, w, r.threshold)) + " " + need(r)
 	}
 	s := fmt.Sprintf("%s for %d of %d %s", c.Name, len(pass), len(r.groups), plural)
@@ -335,4 +339,15 @@ func andList(xs []string) string {
 func lowerFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// groupPlural names several groups of a group_by tag in words.
+func groupPlural(tag string) string {
+	switch tag {
+	case "ap":
+		return "access points"
+	case "device":
+		return "devices"
+	}
+	return tag + "s"
 }

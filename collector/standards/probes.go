@@ -15,8 +15,12 @@ type PlannedProbe struct {
 // lands in the agent, its rows get rules and lose awaiting_probe (a test
 // checks that no name here is a probe the agent already has).
 var PlannedProbes = []PlannedProbe{
-	{Name: "snmp", Doc: "SNMP polls of routers, switches, firewalls and UPSs: interfaces, PoE, power, inventory and firmware", Measurements: []string{"snmp_device", "snmp_if", "snmp_poe"}},
-	{Name: "wifi", Doc: "wireless controller polls and radio scans: access points, clients, Wi-Fi generation and security", Measurements: []string{"wifi_ap"}},
+	// The snmp probe has landed and writes its measurements; the rows still
+	// naming it wait for rules, not data, so it lists no measurements.
+	{Name: "snmp", Doc: "SNMP polls of routers, switches, firewalls and UPSs: interfaces, PoE, power, inventory and firmware"},
+	// wifi_ap is written by the snmp probe's controller profiles now; what
+	// the wifi probe adds is not designed yet.
+	{Name: "wifi", Doc: "wireless controller polls and radio scans: access points, clients, Wi-Fi generation and security"},
 	{Name: "filtering", Doc: "the filtering test suite: test pages that must be blocked or allowed, malware test files", Measurements: []string{"filter", "safesearch"}},
 	{Name: "portcheck", Doc: "TCP and UDP connection tests from a school network: VPN ports, management interfaces, guest isolation"},
 }
