@@ -11,7 +11,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-throughput fuzz cross clean e2e
+.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-throughput bench-snmp fuzz cross clean e2e
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench: ## benchmarks (results go in docs/benchmarks.md)
 
 bench-throughput: ## Probity vs iperf3 -P 4 on tc-shaped links of 50-1000 Mbit/s (root; rewrites docs/benchmarks.md)
 	PROBITY_BENCH_THROUGHPUT=1 $(GO) test -run '^TestBenchThroughput$$' -v -count 1 -timeout 90m ./test/e2e/
+
+bench-snmp: ## Probity's snmp probe vs prometheus-snmp-exporter on 200 simulated 48-port switches (root; needs snmpd and prometheus-snmp-exporter: apt-get install -y --no-install-recommends snmpd prometheus-snmp-exporter; rewrites docs/benchmarks.md)
+	PROBITY_BENCH_SNMP=1 $(GO) test -run '^TestBenchSNMP$$' -v -count 1 -timeout 60m ./test/e2e/
 
 bench-score: ## score every requirement for 1,000 schools from a year of hourly rollups (target < 60 s)
 	$(GO) test -run '^$$' -bench 'BenchmarkScore1000Schools' -benchtime 1x -timeout 2h -v ./collector/jobs/
