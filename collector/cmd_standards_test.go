@@ -53,7 +53,7 @@ func TestStandardsList(t *testing.T) {
 		case len(f) == 0:
 		case f[0] == "FM-15" && (f[1] != "filtering" || f[2] != "yes" || f[3] != "partly" || f[4] != "already" || f[5] != "dns"):
 			t.Errorf("FM-15 row: %s", line)
-		case f[0] == "SW-1" && (f[3] != "measured" || f[4] != "at_replacement" || f[5] != "snmp_if"):
+		case f[0] == "SW-1" && (f[3] != "measured" || f[4] != "at_replacement" || f[5] != "snmp_device,snmp_if"):
 			t.Errorf("SW-1 row: %s", line)
 		case f[0] == "SW-6" && (f[3] != "partly" || f[4] != "at_replacement" || f[5] != "awaiting" || f[6] != "snmp"):
 			t.Errorf("SW-6 row: %s", line)

@@ -20,7 +20,15 @@ type Device struct {
 	snmp.Target `yaml:",inline"`
 	Role        string `yaml:"role"`    // one of Roles
 	Profile     string `yaml:"profile"` // force a profile by name instead of detecting it
+	// PortRoles names what ports are for, by ifName, where LLDP and speed
+	// cannot tell: the WAN ports above all.
+	PortRoles map[string]string `yaml:"port_roles"`
 }
+
+// PortRoles are the roles of an interface: uplink (to another switch or a
+// router), access (a user or device port), wan (to the internet), ap (to a
+// wireless access point).
+var PortRoles = []string{"uplink", "access", "wan", "ap"}
 
 // Config is the `snmp` section of a probe.
 type Config struct {
@@ -63,6 +71,11 @@ func (c Config) Validate() error {
 		base := fmt.Sprintf("devices[%d]", i)
 		if d.Role != "" && !slices.Contains(Roles, d.Role) {
 			errs = append(errs, cfgerr.Errorf(base+".role", "unknown role %q (known: core, edge, wlc, ap, firewall, router, ups, or empty)", d.Role))
+		}
+		for port, role := range d.PortRoles {
+			if !slices.Contains(PortRoles, role) {
+				errs = append(errs, cfgerr.Errorf(base+".port_roles."+port, "unknown port role %q (known: uplink, access, wan, ap)", role))
+			}
 		}
 	}
 	if c.EOSWarn < 0 {

@@ -117,6 +117,27 @@ func TestRunAgainstSnmpsim(t *testing.T) {
 		t.Errorf("cisco-wlc: %d APs and %d radio points, want 20 and 40", len(aps), radios)
 	}
 
+	// Port roles, and the counts the switching rules read.
+	devs2 := byDevice(second, "snmp_device")
+	for _, name := range []string{"access-switch", "core-switch"} {
+		roles := map[string]int{}
+		for _, pt := range byDevice(second, "snmp_if")[name] {
+			roles[pt.Tags["role"]]++
+		}
+		d := devs2[name][0].Fields
+		t.Logf("%s: port roles %v; uplinks_10g_up %v, access_ports_below_1g %v, ap_ports_below_2500m %v, wan_links_up %v",
+			name, roles, d["uplinks_10g_up"], d["access_ports_below_1g"], d["ap_ports_below_2500m"], d["wan_links_up"])
+		if roles["access"] == 0 && roles["uplink"] == 0 {
+			t.Errorf("%s: no access or uplink ports: %v", name, roles)
+		}
+		if _, ok := d["uplinks_10g_up"].(int64); !ok {
+			t.Errorf("%s: no uplinks_10g_up count: %v", name, d)
+		}
+	}
+	if n, _ := devs2["core-switch"][0].Fields["uplinks_10g_up"].(int64); n < 2 {
+		t.Errorf("core-switch: %d uplinks up at 10 Gbit/s, want its two", n)
+	}
+
 	// UPS on battery.
 	ups := byDevice(second, "snmp_ups")["ups-on-battery"]
 	// manufacturer is a label scalar: the second run takes it from the cache.

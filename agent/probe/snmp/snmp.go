@@ -449,6 +449,7 @@ func (p *Prober) points(r snmp.Result, at time.Time) []point.Point {
 	}
 	p.mu.Unlock()
 
+	portRoles(out, dev, fields)
 	status, date := p.eosStatus(vendor, model, at)
 	fields["eos_status"] = status
 	if date != "" {
@@ -509,4 +510,67 @@ func eosOf(e profile.EOSEntry, now time.Time, warn time.Duration) string {
 		return profile.EOSNear
 	}
 	return profile.EOSSupported
+}
+
+// portRoles tags each snmp_if point with what the port is for and counts,
+// on the device's point, the ports that the switching, wireless and
+// broadband rules judge. In order: the device's port_roles; an LLDP
+// neighbour that is an access point (ap) or a bridge or router (uplink);
+// 10 Gbit/s or more (uplink); any other Ethernet port (access). Virtual
+// interfaces (VLANs, loopbacks) get no role.
+func portRoles(pts []point.Point, dev Device, device map[string]any) {
+	caps := map[string]string{} // local port name → neighbour capabilities
+	for _, pt := range pts {
+		if pt.Measurement == "snmp_lldp" {
+			c, _ := pt.Fields["rem_caps"].(string)
+			caps[pt.Tags["local_port"]] += " " + c
+		}
+	}
+	var uplinks10G, wanUp, accessSlow, apSlow, ports int64
+	for i := range pts {
+		pt := &pts[i]
+		if pt.Measurement != "snmp_if" {
+			continue
+		}
+		name := pt.Tags["ifname"]
+		speed, _ := pt.Fields["speed_mbps"].(float64)
+		ifType, _ := pt.Fields["if_type"].(float64)
+		role := dev.PortRoles[name]
+		switch c := caps[name]; {
+		case role != "":
+		case strings.Contains(c, "wlan_access_point"):
+			role = "ap"
+		case strings.Contains(c, "bridge"), strings.Contains(c, "router"):
+			role = "uplink"
+		case speed >= 10000:
+			role = "uplink"
+		case ifType == 6: // ethernetCsmacd
+			role = "access"
+		}
+		if role == "" {
+			continue
+		}
+		pt.Tags["role"] = role
+		ports++
+		if up, _ := pt.Fields["oper_up"].(bool); !up {
+			continue
+		}
+		switch {
+		case role == "uplink" && speed >= 10000:
+			uplinks10G++
+		case role == "wan":
+			wanUp++
+		case role == "access" && speed > 0 && speed < 1000:
+			accessSlow++
+		case role == "ap" && speed > 0 && speed < 2500:
+			apSlow++
+		}
+	}
+	if ports == 0 {
+		return // nothing polled, or no interfaces: no counts rather than zeros
+	}
+	device["uplinks_10g_up"] = uplinks10G
+	device["wan_links_up"] = wanUp
+	device["access_ports_below_1g"] = accessSlow
+	device["ap_ports_below_2500m"] = apSlow
 }
