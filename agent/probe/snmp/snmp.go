@@ -526,7 +526,7 @@ func portRoles(pts []point.Point, dev Device, device map[string]any) {
 			caps[pt.Tags["local_port"]] += " " + c
 		}
 	}
-	var uplinks10G, wanUp, accessSlow, apSlow, ports int64
+	var uplinks10G, wanUp, accessSlow, apSlow, apBelow1G, ports int64
 	for i := range pts {
 		pt := &pts[i]
 		if pt.Measurement != "snmp_if" {
@@ -564,6 +564,9 @@ func portRoles(pts []point.Point, dev Device, device map[string]any) {
 			accessSlow++
 		case role == "ap" && speed > 0 && speed < 2500:
 			apSlow++
+			if speed < 1000 {
+				apBelow1G++
+			}
 		}
 	}
 	if ports == 0 {
@@ -573,4 +576,5 @@ func portRoles(pts []point.Point, dev Device, device map[string]any) {
 	device["wan_links_up"] = wanUp
 	device["access_ports_below_1g"] = accessSlow
 	device["ap_ports_below_2500m"] = apSlow
+	device["ap_ports_below_1g"] = apBelow1G
 }
