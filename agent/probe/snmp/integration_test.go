@@ -103,7 +103,7 @@ func TestRunAgainstSnmpsim(t *testing.T) {
 
 	// WLC: 20 APs, each with its radios, named through the lookup.
 	aps := map[string]bool{}
-	radios := 0
+	radios, noisy := 0, 0
 	for _, pt := range byDevice(second, "wifi_ap")["cisco-wlc"] {
 		if pt.Tags["controller"] != "cisco-wlc" || pt.Tags["ap"] == "" {
 			t.Errorf("wifi_ap tags %v", pt.Tags)
@@ -111,10 +111,18 @@ func TestRunAgainstSnmpsim(t *testing.T) {
 		aps[pt.Tags["ap"]] = true
 		if pt.Tags["radio"] != "" {
 			radios++
+			if n, ok := pt.Fields["noise_dbm"].(float64); ok && (n > -90 || n < -96) {
+				t.Errorf("radio %v noise %v dBm, want the mean of its scanned channels, -95 to -91", pt.Tags, n)
+			} else if ok {
+				noisy++
+			}
 		}
 	}
 	if len(aps) != 20 || radios != 40 {
 		t.Errorf("cisco-wlc: %d APs and %d radio points, want 20 and 40", len(aps), radios)
+	}
+	if noisy != 38 { // AP 17 is down: its radios scan nothing
+		t.Errorf("cisco-wlc: %d radios with a noise floor, want the 38 of the 19 APs up", noisy)
 	}
 
 	// Port roles, and the counts the switching rules read.

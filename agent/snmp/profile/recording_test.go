@@ -31,7 +31,7 @@ var recordings = map[string]struct {
 	"aruba-switch":     {"aruba-switch", []string{"system", "interfaces", "duplex", "entities", "entity_state", "power_supplies", "poe_main", "poe_summary", "poe_ports", "stp"}},
 	"access-switch":    {"cisco-switch", []string{"system", "interfaces", "duplex", "cpu", "temperature", "entities", "power_supplies", "poe_main", "poe_summary", "poe_ports", "lldp", "stp"}},
 	"core-switch":      {Generic, []string{"system", "interfaces", "duplex", "cpu", "memory", "entities", "entity_state", "power_supplies", "lldp", "stp", "vrrp"}},
-	"cisco-wlc":        {"cisco-wlc", []string{"system", "interfaces", "wlc_aps", "wlc_radios", "wlc_radio_load"}},
+	"cisco-wlc":        {"cisco-wlc", []string{"system", "interfaces", "wlc_aps", "wlc_radios", "wlc_radio_noise", "wlc_radio_load"}},
 	"aruba-controller": {"aruba-controller", []string{"system", "interfaces", "aruba_aps", "aruba_radios"}},
 	"unifi-ap":         {"unifi", []string{"system", "interfaces", "unifi_system", "unifi_vaps", "unifi_radios"}},
 	"ups-on-battery":   {Generic, []string{"system", "interfaces", "ups"}},

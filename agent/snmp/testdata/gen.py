@@ -203,6 +203,10 @@ def cisco_wlc():
                   (B + '2.1.4.' + idx, '2', str(channel)), (B + '2.1.12.' + idx, '2', '2' if up else '1'),
                   (B + '2.1.15.' + idx, '65', str(users)),
                   (B + '13.1.3.' + idx, '2', str(0 if not up else 10 + (n * 7 + slot * 13) % 60))]
+            # bsnAPIfChannelNoiseInfoTable: one row per scanned channel.
+            if up:
+                for k, ch in enumerate((1, 6, 11) if slot == 0 else (36, 40, 44)):
+                    r.append((B + '15.1.21.' + idx + '.%d' % ch, '2', str(-95 + (n + k) % 5)))
     return r
 
 
