@@ -23,7 +23,7 @@ func TestMeasurementsLoad(t *testing.T) {
 			"duration_s", "idle_rtt_ms", "loaded_rtt_ms", "loaded_rtt_p90_ms", "loaded_rtt_failures", "bufferbloat_ms", "tcp_rtt_ms",
 			"retrans", "retrans_pct", "rwnd_limited_pct", "sndbuf_limited_pct", "limit_reason", "nic_mbps", "cpu_pct", "wan_mbps",
 			"cross_mbps", "ok", "result", "error"},
-		"snmp_device": {"reachable", "poll_ms", "uptime_s", "uplinks_10g_up", "wan_links_up", "access_ports_below_1g", "ap_ports_below_2500m", "ap_ports_below_1g", "firmware", "cpu_pct", "mem_pct", "temp_c", "reason", "malformed",
+		"snmp_device": {"reachable", "poll_ms", "uptime_s", "uplinks_10g_up", "wan_links_up", "access_ports_below_1g", "ap_ports_below_2500m", "ap_ports_below_1g", "psus_ok", "firmware", "cpu_pct", "mem_pct", "temp_c", "reason", "malformed",
 			"snmp_version", "eos_status", "eos_date", "sys_descr", "sys_object_id", "sys_name", "sys_location", "mem_used_units", "mem_size_units"},
 		"snmp_if": {"oper_up", "speed_mbps", "in_bps", "out_bps", "util_in_pct", "util_out_pct", "in_errors_ps", "out_errors_ps", "in_discards_ps",
 			"out_discards_ps", "admin_up", "alias", "if_type", "duplex"},

@@ -450,6 +450,7 @@ func (p *Prober) points(r snmp.Result, at time.Time) []point.Point {
 	p.mu.Unlock()
 
 	portRoles(out, dev, fields)
+	psuCount(out, fields)
 	status, date := p.eosStatus(vendor, model, at)
 	fields["eos_status"] = status
 	if date != "" {
@@ -577,4 +578,23 @@ func portRoles(pts []point.Point, dev Device, device map[string]any) {
 	device["access_ports_below_1g"] = accessSlow
 	device["ap_ports_below_2500m"] = apSlow
 	device["ap_ports_below_1g"] = apBelow1G
+}
+
+// psuCount counts, on the device's point, the power supplies that work
+// (SW-19 asks core switches for two). A device that reports none gets no
+// count: its supplies may simply not be in a MIB we read.
+func psuCount(pts []point.Point, device map[string]any) {
+	var seen, ok int64
+	for _, pt := range pts {
+		if pt.Measurement != "snmp_psu" {
+			continue
+		}
+		seen++
+		if works, _ := pt.Fields["ok"].(bool); works {
+			ok++
+		}
+	}
+	if seen > 0 {
+		device["psus_ok"] = ok
+	}
 }
