@@ -27,7 +27,7 @@ func TestMeasurementsLoad(t *testing.T) {
 			"snmp_version", "eos_status", "eos_date", "sys_descr", "sys_object_id", "sys_name", "sys_location", "mem_used_units", "mem_size_units"},
 		"snmp_if": {"oper_up", "speed_mbps", "in_bps", "out_bps", "util_in_pct", "util_out_pct", "in_errors_ps", "out_errors_ps", "in_discards_ps",
 			"out_discards_ps", "admin_up", "alias", "if_type", "duplex"},
-		"snmp_poe":      {"power_w", "budget_w", "ports_delivering", "ports_fault", "oper_status"},
+		"snmp_poe":      {"power_w", "budget_w", "budget_used_pct", "ports_delivering", "ports_fault", "oper_status"},
 		"snmp_poe_port": {"status", "power_w", "allocated_w", "ent_index"},
 		"wifi_ap":       {"up", "clients", "channel", "util_pct", "noise_dbm", "radio_up", "model", "serial", "ap_group", "ssid"},
 		"snmp_entity":   {"descr", "firmware", "software", "serial", "model", "oper_state"},
