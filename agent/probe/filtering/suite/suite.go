@@ -1,0 +1,258 @@
+package suite
+
+import (
+	"embed"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+//go:embed suites/*.yaml
+var shipped embed.FS
+
+// Category kinds.
+const (
+	KindMustBlock     = "must_block"
+	KindMustAllow     = "must_allow"
+	KindSafeSearch    = "safesearch"
+	KindCircumvention = "circumvention"
+)
+
+// Expectations.
+const (
+	ExpectBlock    = "block"
+	ExpectAllow    = "allow"
+	ExpectEnforced = "enforced"
+)
+
+// expectFor is the one expectation each kind allows: saying it in the file
+// keeps the file readable on its own, checking it catches a copy-paste slip.
+var expectFor = map[string]string{
+	KindMustBlock:     ExpectBlock,
+	KindMustAllow:     ExpectAllow,
+	KindSafeSearch:    ExpectEnforced,
+	KindCircumvention: ExpectBlock,
+}
+
+// Suite is one file of categories.
+type Suite struct {
+	Name        string     `yaml:"name"`
+	Description string     `yaml:"description"`
+	Categories  []Category `yaml:"categories"`
+
+	File string `yaml:"-"` // where it was loaded from
+}
+
+// Category is a group of targets with one expected outcome.
+type Category struct {
+	ID      string   `yaml:"id"`
+	Name    string   `yaml:"name"`
+	Kind    string   `yaml:"kind"`
+	Expect  string   `yaml:"expect"`
+	Targets []Target `yaml:"targets"`
+}
+
+// Target is one address to test: a URL to fetch or a host to resolve.
+type Target struct {
+	ID  string `yaml:"id"`
+	URL string `yaml:"url"`
+	// Host is tested by name (DNS answer, TCP/TLS reachability) rather
+	// than by fetching a page.
+	Host string `yaml:"host"`
+	// Placeholder: the address is the school's to supply (IWF/CTIRU test
+	// URLs, a VPN endpoint); without one the target is not tested.
+	Placeholder bool `yaml:"placeholder"`
+	// Source is a public page documenting this test address.
+	Source string `yaml:"source"`
+	Note   string `yaml:"note"`
+
+	// SafeSearch targets: what an enforcing resolver answers for Host.
+	EnforcedCNAME     string   `yaml:"enforced_cname"`
+	EnforcedAddresses []string `yaml:"enforced_addresses"`
+
+	// Circumvention targets: ports that must not be reachable.
+	Ports []int `yaml:"ports"`
+}
+
+// Configured reports whether the target has an address to test. Only a
+// placeholder can be unconfigured.
+func (t *Target) Configured() bool { return t.URL != "" || t.Host != "" }
+
+// Hostname is the host the target is about, from its URL or Host.
+func (t *Target) Hostname() string {
+	if t.Host != "" {
+		return t.Host
+	}
+	if u, err := url.Parse(t.URL); err == nil {
+		return u.Hostname()
+	}
+	return ""
+}
+
+var (
+	idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	hostLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
+
+// validHost reports whether h is a DNS name with at least two labels.
+func validHost(h string) bool {
+	if len(h) > 253 || !strings.Contains(h, ".") {
+		return false
+	}
+	for _, l := range strings.Split(h, ".") {
+		if !hostLabel.MatchString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkURL returns what is wrong with an http(s) URL, or "".
+func checkURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not a URL", s)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("%q: only http and https URLs are tested", s)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Sprintf("%q has no host", s)
+	case u.User != nil:
+		return fmt.Sprintf("%q: no user information in test URLs", s)
+	}
+	if _, err := netip.ParseAddr(u.Hostname()); err != nil && !validHost(strings.ToLower(u.Hostname())) {
+		return fmt.Sprintf("%q: %q is not a valid host name", s, u.Hostname())
+	}
+	return ""
+}
+
+// Parse decodes and validates one suite file; file names it in errors.
+func Parse(data []byte, file string) (*Suite, error) {
+	p := &problems{file: file}
+	var s Suite
+	if err := decodeStrict(data, p, &s); err != nil {
+		return nil, err
+	}
+	s.File = file
+	validate(&s, p)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func validate(s *Suite, p *problems) {
+	if s.Name == "" {
+		p.add("name", "required")
+	} else if !idPattern.MatchString(s.Name) {
+		p.add("name", "%q: use lower case letters, digits, - and _", s.Name)
+	}
+	if s.Description == "" {
+		p.add("description", "required: say what this suite tests")
+	}
+	if len(s.Categories) == 0 {
+		p.add("categories", "a suite needs categories")
+	}
+	cats := map[string]string{}
+	targets := map[string]string{}
+	for i := range s.Categories {
+		c := &s.Categories[i]
+		path := fmt.Sprintf("categories[%d]", i)
+		if c.ID == "" {
+			p.add(path+".id", "required")
+		} else if !idPattern.MatchString(c.ID) {
+			p.add(path+".id", "%q: use lower case letters, digits, - and _", c.ID)
+		} else if first, dup := cats[c.ID]; dup {
+			p.add(path+".id", "duplicate category id %q (also %s)", c.ID, first)
+		} else {
+			cats[c.ID] = path
+		}
+		if c.Name == "" {
+			p.add(path+".name", "required")
+		}
+		want, known := expectFor[c.Kind]
+		switch {
+		case c.Kind == "":
+			p.add(path+".kind", "required: must_block, must_allow, safesearch or circumvention")
+		case !known:
+			p.add(path+".kind", "unknown kind %q (must_block, must_allow, safesearch or circumvention)", c.Kind)
+		case c.Expect == "":
+			p.add(path+".expect", "required: %s for kind %s", want, c.Kind)
+		case c.Expect != want:
+			p.add(path+".expect", "%q: kind %s expects %s", c.Expect, c.Kind, want)
+		}
+		if len(c.Targets) == 0 {
+			p.add(path+".targets", "a category needs targets")
+		}
+		for j := range c.Targets {
+			validateTarget(&c.Targets[j], c.Kind, fmt.Sprintf("%s.targets[%d]", path, j), targets, p)
+		}
+	}
+}
+
+func validateTarget(t *Target, kind, path string, ids map[string]string, p *problems) {
+	if t.ID == "" {
+		p.add(path+".id", "required")
+	} else if !idPattern.MatchString(t.ID) {
+		p.add(path+".id", "%q: use lower case letters, digits, - and _", t.ID)
+	} else if first, dup := ids[t.ID]; dup {
+		p.add(path+".id", "duplicate target id %q (also %s)", t.ID, first)
+	} else {
+		ids[t.ID] = path
+	}
+	switch {
+	case t.URL != "" && t.Host != "":
+		p.add(path, "has both url and host: give one")
+	case t.URL == "" && t.Host == "" && !t.Placeholder:
+		p.add(path, "needs url or host (or placeholder: true for an address the school supplies)")
+	}
+	if t.Placeholder && kind != KindMustBlock && kind != KindCircumvention {
+		p.add(path+".placeholder", "only must_block and circumvention targets can be placeholders")
+	}
+	if t.URL != "" {
+		if msg := checkURL(t.URL); msg != "" {
+			p.add(path+".url", "%s", msg)
+		}
+	}
+	if t.Host != "" && !validHost(t.Host) {
+		p.add(path+".host", "%q is not a valid host name (lower case, at least two labels)", t.Host)
+	}
+	if t.Source != "" {
+		if msg := checkURL(t.Source); msg != "" {
+			p.add(path+".source", "%s", msg)
+		}
+	}
+	if kind == KindSafeSearch {
+		if t.Host == "" {
+			p.add(path+".host", "required for a safesearch target: the engine's host name")
+		}
+		if t.EnforcedCNAME == "" && len(t.EnforcedAddresses) == 0 {
+			p.add(path, "needs enforced_cname or enforced_addresses: what an enforcing resolver answers")
+		}
+		if t.EnforcedCNAME != "" && !validHost(t.EnforcedCNAME) {
+			p.add(path+".enforced_cname", "%q is not a valid host name", t.EnforcedCNAME)
+		}
+		for k, a := range t.EnforcedAddresses {
+			if _, err := netip.ParseAddr(a); err != nil {
+				p.add(fmt.Sprintf("%s.enforced_addresses[%d]", path, k), "%q is not an IP address", a)
+			}
+		}
+	} else {
+		if t.EnforcedCNAME != "" {
+			p.add(path+".enforced_cname", "only for safesearch targets")
+		}
+		if len(t.EnforcedAddresses) > 0 {
+			p.add(path+".enforced_addresses", "only for safesearch targets")
+		}
+	}
+	if len(t.Ports) > 0 && kind != KindCircumvention {
+		p.add(path+".ports", "only for circumvention targets")
+	}
+	for k, port := range t.Ports {
+		if port < 1 || port > 65535 {
+			p.add(fmt.Sprintf("%s.ports[%d]", path, k), "%d is not a port (1-65535)", port)
+		}
+	}
+}
