@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/probity-edu/probity/agent/snmp"
 	"github.com/probity-edu/probity/internal/config"
 	"github.com/probity-edu/probity/internal/config/cfgerr"
 )
@@ -52,9 +53,13 @@ type Config struct {
 
 // WAN names where the internet link's octet counters are read.
 type WAN struct {
-	// Interface is a local interface carrying the school's internet
-	// traffic: use it when the agent runs on the router or on a mirror.
+	// Interface is the interface carrying the school's internet traffic:
+	// a local one when the agent runs on the router (or sees a mirror), or
+	// the router's own, by ifName, when SNMP is set.
 	Interface string `yaml:"interface"`
+	// SNMP reads the router's interface counters (IF-MIB ifHCInOctets and
+	// ifHCOutOctets) instead of a local interface.
+	SNMP *snmp.Target `yaml:"snmp,omitempty"`
 }
 
 // Limits the issue sets and the config enforces.
@@ -124,6 +129,16 @@ func (c Config) Validate() error {
 	}
 	if c.LatencyEvery < 50*time.Millisecond || c.LatencyEvery > 5*time.Second {
 		errs = append(errs, cfgerr.Errorf("latency_every", "must be between 50ms and 5s, not %s", c.LatencyEvery))
+	}
+	if c.WAN.SNMP != nil {
+		if c.WAN.Interface == "" {
+			errs = append(errs, cfgerr.Errorf("wan.interface", "required with wan.snmp: the router's WAN interface by ifName"))
+		}
+		t := c.WAN.SNMP.WithDefaults()
+		if t.Name == "" {
+			t.Name = "wan-router"
+		}
+		errs = append(errs, cfgerr.Prefix("wan.snmp", t.Validate()))
 	}
 	if c.DailyBudget < 0 {
 		errs = append(errs, cfgerr.Errorf("daily_budget", "must not be negative (0 means no limit)"))

@@ -1,6 +1,7 @@
 package throughput
 
 import (
+	"github.com/probity-edu/probity/agent/snmp"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -142,6 +143,10 @@ func TestConfigValidate(t *testing.T) {
 		{"bad server URL", func(c *Config) { c.Server = "ftp://x" }},
 		{"iperf3 without server", func(c *Config) { c.Method = "iperf3" }},
 		{"bad latency target", func(c *Config) { c.LatencyTarget = "nohostport" }},
+		{"wan.snmp without an interface", func(c *Config) { c.WAN.SNMP = &snmp.Target{Address: "192.0.2.1", Community: "secret-community"} }},
+		{"wan.snmp with a bad target", func(c *Config) {
+			c.WAN.Interface, c.WAN.SNMP = "Gi0/0", &snmp.Target{Address: "192.0.2.1", Version: "v1"}
+		}},
 	} {
 		c := Defaults
 		c.Directions = append([]string(nil), c.Directions...)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/probity-edu/probity/agent/probe"
+	"github.com/probity-edu/probity/agent/snmp"
 	"github.com/probity-edu/probity/internal/point"
 )
 
@@ -54,7 +55,18 @@ func New(c Config, d probe.Deps) (*Prober, error) {
 		}
 	}
 	p := &Prober{cfg: c, deps: d, log: d.Log, sysfs: "/sys", lastMbps: map[string]float64{}}
-	if c.WAN.Interface != "" {
+	switch {
+	case c.WAN.SNMP != nil:
+		t := c.WAN.SNMP.WithDefaults()
+		if t.Name == "" {
+			t.Name = "wan-router"
+		}
+		client, err := snmp.NewClient(t)
+		if err != nil {
+			return nil, fmt.Errorf("throughput: wan.snmp: %w", err)
+		}
+		p.wan = &SNMPInterface{Client: client, Name: c.WAN.Interface}
+	case c.WAN.Interface != "":
 		p.wan = LocalInterface{Name: c.WAN.Interface}
 	}
 	return p, nil

@@ -2,11 +2,15 @@ package throughput
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/probity-edu/probity/agent/snmp"
 )
 
 // WANCounters reads the byte counters of the school's internet link: what
@@ -76,3 +80,65 @@ func (p *Prober) wanCounters(ctx context.Context) (octets, bool) {
 	}
 	return octets{rx, tx}, true
 }
+
+// IF-MIB columns the SNMP source reads.
+const (
+	oidIfName        = "1.3.6.1.2.1.31.1.1.1.1"
+	oidIfHCInOctets  = "1.3.6.1.2.1.31.1.1.1.6"
+	oidIfHCOutOctets = "1.3.6.1.2.1.31.1.1.1.10"
+)
+
+// SNMPInterface reads a router interface's 64-bit octet counters over
+// SNMP, found by its ifName (looked up again whenever the index no longer
+// answers, since ifIndex can change when a router reboots).
+type SNMPInterface struct {
+	Client *snmp.Client
+	Name   string // ifName
+
+	mu    sync.Mutex
+	index string // ifIndex, once found
+}
+
+// Octets reads ifHCInOctets and ifHCOutOctets of the interface.
+func (s *SNMPInterface) Octets(ctx context.Context) (rx, tx uint64, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; attempt < 2; attempt++ {
+		if s.index == "" {
+			if err := s.find(ctx); err != nil {
+				return 0, 0, err
+			}
+		}
+		in, out := oidIfHCInOctets+"."+s.index, oidIfHCOutOctets+"."+s.index
+		got, err := s.Client.Get(ctx, []string{in, out})
+		if err != nil {
+			return 0, 0, err
+		}
+		rxv, _, ok1 := got["."+in].Counter()
+		txv, _, ok2 := got["."+out].Counter()
+		if ok1 && ok2 {
+			return rxv, txv, nil
+		}
+		s.index = "" // gone or renumbered: find it again once
+	}
+	return 0, 0, fmt.Errorf("interface %s has no ifHCInOctets/ifHCOutOctets", s.Name)
+}
+
+func (s *SNMPInterface) find(ctx context.Context) error {
+	err := s.Client.Walk(ctx, oidIfName, func(oid string, v snmp.Value) error {
+		if v.String() == s.Name {
+			s.index = oid[strings.LastIndexByte(oid, '.')+1:]
+			return errFound
+		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("looking up interface %s: %w", s.Name, err)
+	}
+	return fmt.Errorf("the router has no interface named %q (ifName)", s.Name)
+}
+
+var errFound = errors.New("found")
