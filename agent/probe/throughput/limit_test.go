@@ -1,12 +1,13 @@
 package throughput
 
 import (
-	"github.com/probity-edu/probity/agent/snmp"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/probity-edu/probity/agent/snmp"
 )
 
 func TestJudge(t *testing.T) {
