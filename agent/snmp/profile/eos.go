@@ -47,13 +47,13 @@ const (
 
 // ParseEOS decodes and validates one end-of-support file.
 func ParseEOS(data []byte, file string) ([]EOSEntry, error) {
-	p := &problems{file: file}
+	p := &problems{File: file}
 	var f eosFile
-	if err := decodeStrict(data, p, &f, "end-of-support file"); err != nil {
+	if err := yamlpath.DecodeStrict(data, p, &f, "end-of-support file"); err != nil {
 		return nil, err
 	}
 	if len(f.Entries) == 0 {
-		p.add("entries", "no entries")
+		p.Add("entries", "no entries")
 	}
 	seen := map[string]int{}
 	for i := range f.Entries {
@@ -61,32 +61,32 @@ func ParseEOS(data []byte, file string) ([]EOSEntry, error) {
 		path := fmt.Sprintf("entries[%d]", i)
 		e.File = file
 		if e.Vendor == "" {
-			p.add(path+".vendor", "required")
+			p.Add(path+".vendor", "required")
 		} else if e.Vendor != strings.ToLower(e.Vendor) {
-			p.add(path+".vendor", "%q: write vendors in lower case", e.Vendor)
+			p.Add(path+".vendor", "%q: write vendors in lower case", e.Vendor)
 		}
 		switch {
 		case e.Model == "" && e.ModelPrefix == "":
-			p.add(path, "needs model or model_prefix")
+			p.Add(path, "needs model or model_prefix")
 		case e.Model != "" && e.ModelPrefix != "":
-			p.add(path, "has both model and model_prefix")
+			p.Add(path, "has both model and model_prefix")
 		}
 		if d, err := time.Parse(time.DateOnly, e.EndOfSupport); err != nil {
-			p.add(path+".end_of_support", "%q is not a date (YYYY-MM-DD)", e.EndOfSupport)
+			p.Add(path+".end_of_support", "%q is not a date (YYYY-MM-DD)", e.EndOfSupport)
 		} else {
 			e.Date = d
 		}
 		if !strings.HasPrefix(e.Source, "https://") && !strings.HasPrefix(e.Source, "http://") {
-			p.add(path+".source", "required: the URL of the vendor's notice")
+			p.Add(path+".source", "required: the URL of the vendor's notice")
 		}
 		k := e.key()
 		if first, dup := seen[k]; dup {
-			p.add(path, "duplicate of entries[%d] (line %d)", first, yamlpath.LineOf(p.root, fmt.Sprintf("entries[%d]", first)))
+			p.Add(path, "duplicate of entries[%d] (line %d)", first, yamlpath.LineOf(p.Root, fmt.Sprintf("entries[%d]", first)))
 		} else {
 			seen[k] = i
 		}
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return f.Entries, nil

@@ -1,15 +1,12 @@
 package profile
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/probity-edu/probity/internal/yamlpath"
 )
 
 var (
@@ -22,85 +19,61 @@ var (
 // References to other profiles (extends) are checked by NewSet, which sees
 // them all.
 func Parse(data []byte, file string) (*Profile, error) {
-	p := &problems{file: file}
+	p := &problems{File: file}
 	var prof Profile
-	if err := decodeStrict(data, p, &prof, "profile"); err != nil {
+	if err := yamlpath.DecodeStrict(data, p, &prof, "profile"); err != nil {
 		return nil, err
 	}
 	prof.File = file
 	validateProfile(&prof, p)
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return &prof, nil
 }
 
-// decodeStrict parses data into out, rejecting unknown and repeated keys,
-// and keeps the node tree in p for line numbers.
-func decodeStrict(data []byte, p *problems, out any, what string) error {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		p.decodeError(err)
-		return p.err()
-	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		return &Error{File: p.file, Msg: "empty " + what}
-	}
-	p.root = &root
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			return &Error{File: p.file, Msg: "empty " + what}
-		}
-		p.decodeError(err)
-		return p.err()
-	}
-	return nil
-}
-
 func validateProfile(prof *Profile, p *problems) {
 	if prof.Name == "" {
-		p.add("name", "required")
+		p.Add("name", "required")
 	} else if !profileName.MatchString(prof.Name) {
-		p.add("name", "%q: use lower case letters, digits, - and _", prof.Name)
+		p.Add("name", "%q: use lower case letters, digits, - and _", prof.Name)
 	}
 	if prof.Description == "" {
-		p.add("description", "required: say which devices this profile is for")
+		p.Add("description", "required: say which devices this profile is for")
 	}
 	for i := range prof.Match {
 		r := &prof.Match[i]
 		path := fmt.Sprintf("match[%d]", i)
 		if r.SysObjectID == "" && r.SysDescr == "" {
-			p.add(path, "needs sys_object_id, sys_descr or both")
+			p.Add(path, "needs sys_object_id, sys_descr or both")
 		}
 		if r.SysObjectID != "" {
 			if _, ok := ParseOID(r.SysObjectID); !ok {
-				p.add(path+".sys_object_id", "%q is not a numeric OID", r.SysObjectID)
+				p.Add(path+".sys_object_id", "%q is not a numeric OID", r.SysObjectID)
 			}
 		}
 		if r.SysDescr != "" {
 			re, err := regexp.Compile(r.SysDescr)
 			if err != nil {
-				p.add(path+".sys_descr", "not a regular expression: %v", err)
+				p.Add(path+".sys_descr", "not a regular expression: %v", err)
 			}
 			r.re = re
 		}
 	}
 	for i, e := range prof.Extends {
 		if e == prof.Name {
-			p.add(fmt.Sprintf("extends[%d]", i), "a profile cannot extend itself")
+			p.Add(fmt.Sprintf("extends[%d]", i), "a profile cannot extend itself")
 		}
 	}
 	if len(prof.Reads) == 0 && len(prof.Extends) == 0 {
-		p.add("reads", "a profile needs reads or extends")
+		p.Add("reads", "a profile needs reads or extends")
 	}
 	names := map[string]int{}
 	for i := range prof.Reads {
 		path := fmt.Sprintf("reads[%d]", i)
 		r := &prof.Reads[i]
 		if first, dup := names[r.Name]; dup && r.Name != "" {
-			p.add(path+".name", "duplicate read %q (also reads[%d])", r.Name, first)
+			p.Add(path+".name", "duplicate read %q (also reads[%d])", r.Name, first)
 		} else {
 			names[r.Name] = i
 		}
@@ -122,11 +95,11 @@ func (o *outputs) add(name string, tag bool, typ, path string) {
 		return
 	}
 	if !outputName.MatchString(name) {
-		o.p.add(path, "%q: use lower case letters, digits and _", name)
+		o.p.Add(path, "%q: use lower case letters, digits and _", name)
 		return
 	}
 	if first, dup := o.names[name]; dup {
-		o.p.add(path, "%q is written twice (also at %s)", name, first)
+		o.p.Add(path, "%q is written twice (also at %s)", name, first)
 		return
 	}
 	o.names[name] = path
@@ -139,21 +112,21 @@ func (o *outputs) add(name string, tag bool, typ, path string) {
 
 func validateRead(r *Read, path string, p *problems) {
 	if r.Name == "" {
-		p.add(path+".name", "required")
+		p.Add(path+".name", "required")
 	} else if !outputName.MatchString(r.Name) {
-		p.add(path+".name", "%q: use lower case letters, digits and _", r.Name)
+		p.Add(path+".name", "%q: use lower case letters, digits and _", r.Name)
 	}
 	if r.Measurement == "" {
-		p.add(path+".measurement", "required")
+		p.Add(path+".measurement", "required")
 	} else if _, ok := Measurements[r.Measurement]; !ok {
-		p.add(path+".measurement", "unknown measurement %q", r.Measurement)
+		p.Add(path+".measurement", "unknown measurement %q", r.Measurement)
 	}
 	switch {
 	case len(r.Scalars) == 0 && r.Table == nil:
-		p.add(path, "needs scalars or a table")
+		p.Add(path, "needs scalars or a table")
 		return
 	case len(r.Scalars) > 0 && r.Table != nil:
-		p.add(path, "has both scalars and a table: split it into two reads")
+		p.Add(path, "has both scalars and a table: split it into two reads")
 		return
 	}
 	out := &outputs{p: p, names: map[string]string{}, fields: map[string]string{}}
@@ -162,7 +135,7 @@ func validateRead(r *Read, path string, p *problems) {
 		cp := fmt.Sprintf("%s.scalars[%d]", path, i)
 		validateColumn(c, cp, p)
 		if c.Aggregate != "" {
-			p.add(cp+".aggregate", "only table columns are aggregated")
+			p.Add(cp+".aggregate", "only table columns are aggregated")
 		}
 		name, tag := c.Output()
 		out.add(name, tag, c.EffectiveType(), cp+outKey(tag))
@@ -181,11 +154,11 @@ func outKey(tag bool) string {
 
 func validateOID(oid, path string, p *problems) bool {
 	if oid == "" {
-		p.add(path, "required")
+		p.Add(path, "required")
 		return false
 	}
 	if _, ok := ParseOID(oid); !ok {
-		p.add(path, "%q is not a numeric OID (like 1.3.6.1.2.1.1.3.0)", oid)
+		p.Add(path, "%q is not a numeric OID (like 1.3.6.1.2.1.1.3.0)", oid)
 		return false
 	}
 	return true
@@ -193,9 +166,9 @@ func validateOID(oid, path string, p *problems) bool {
 
 func validateMIBName(name, path string, p *problems) {
 	if name == "" {
-		p.add(path, "required: the MIB object name, for people")
+		p.Add(path, "required: the MIB object name, for people")
 	} else if !mibName.MatchString(name) {
-		p.add(path, "%q is not a MIB object name", name)
+		p.Add(path, "%q is not a MIB object name", name)
 	}
 }
 
@@ -204,32 +177,32 @@ func validateMIBName(name, path string, p *problems) {
 func validateValue(typ string, tag bool, enum map[int]string, truth []int, scale float64, label bool, path string, p *problems) {
 	switch {
 	case typ == "":
-		p.add(path+".type", "required for a field: one of gauge, counter, string, enum, bool, timeticks, bits, mac, oid")
+		p.Add(path+".type", "required for a field: one of gauge, counter, string, enum, bool, timeticks, bits, mac, oid")
 		return
 	case !types[typ]:
-		p.add(path+".type", "unknown type %q", typ)
+		p.Add(path+".type", "unknown type %q", typ)
 		return
 	}
 	if tag && (typ == TypeCounter || typ == TypeBool) {
-		p.add(path+".type", "a tag cannot be a %s", typ)
+		p.Add(path+".type", "a tag cannot be a %s", typ)
 	}
 	if (typ == TypeEnum || typ == TypeBits) && len(enum) == 0 {
-		p.add(path+".enum", "required for type %s", typ)
+		p.Add(path+".enum", "required for type %s", typ)
 	}
 	if len(enum) > 0 && typ != TypeEnum && typ != TypeBits {
-		p.add(path+".enum", "only for type enum or bits")
+		p.Add(path+".enum", "only for type enum or bits")
 	}
 	if typ == TypeBool && len(truth) == 0 {
-		p.add(path+".true", "required for type bool: the values that mean true")
+		p.Add(path+".true", "required for type bool: the values that mean true")
 	}
 	if len(truth) > 0 && typ != TypeBool {
-		p.add(path+".true", "only for type bool")
+		p.Add(path+".true", "only for type bool")
 	}
 	if scale != 0 && !numeric[typ] {
-		p.add(path+".scale", "only numeric types (gauge, counter, timeticks) are scaled")
+		p.Add(path+".scale", "only numeric types (gauge, counter, timeticks) are scaled")
 	}
 	if label && typ == TypeCounter {
-		p.add(path+".label", "a counter is read every cycle, never a label")
+		p.Add(path+".label", "a counter is read every cycle, never a label")
 	}
 }
 
@@ -238,23 +211,23 @@ func validateColumn(c *Column, path string, p *problems) {
 	validateMIBName(c.Name, path+".name", p)
 	switch {
 	case c.Field == "" && c.Tag == "":
-		p.add(path, "needs field or tag")
+		p.Add(path, "needs field or tag")
 	case c.Field != "" && c.Tag != "":
-		p.add(path, "has both field and tag")
+		p.Add(path, "has both field and tag")
 	}
 	validateValue(c.EffectiveType(), c.Tag != "", c.Enum, c.True, c.Scale, c.Label, path, p)
 	if c.Aggregate != "" {
 		if !aggregates[c.Aggregate] {
-			p.add(path+".aggregate", "%q is not sum, avg, min or max", c.Aggregate)
+			p.Add(path+".aggregate", "%q is not sum, avg, min or max", c.Aggregate)
 		} else if c.Tag != "" || !numeric[c.EffectiveType()] {
-			p.add(path+".aggregate", "only numeric fields are aggregated")
+			p.Add(path+".aggregate", "only numeric fields are aggregated")
 		}
 	}
 	if f := c.Fallback; f != nil {
 		validateOID(f.OID, path+".fallback.oid", p)
 		validateMIBName(f.Name, path+".fallback.name", p)
 		if f.Scale != 0 && !numeric[c.EffectiveType()] {
-			p.add(path+".fallback.scale", "only numeric types are scaled")
+			p.Add(path+".fallback.scale", "only numeric types are scaled")
 		}
 	}
 }
@@ -276,33 +249,33 @@ func validateTable(t *Table, path string, out *outputs, p *problems) {
 		validateMIBName(a.Name, ap+".name", p)
 	}
 	if len(t.Index) == 0 {
-		p.add(path+".index", "required: the parts of the table's index")
+		p.Add(path+".index", "required: the parts of the table's index")
 	}
 	keys := map[string]bool{}
 	for i, ip := range t.Index {
 		ipath := fmt.Sprintf("%s.index[%d]", path, i)
 		if !outputName.MatchString(ip.Name) {
-			p.add(ipath+".name", "%q: use lower case letters, digits and _", ip.Name)
+			p.Add(ipath+".name", "%q: use lower case letters, digits and _", ip.Name)
 		} else if keys[ip.Name] {
-			p.add(ipath+".name", "duplicate index part %q", ip.Name)
+			p.Add(ipath+".name", "duplicate index part %q", ip.Name)
 		}
 		keys[ip.Name] = true
 		if !indexTypes[ip.EffectiveType()] {
-			p.add(ipath+".type", "unknown index type %q (integer, mac, ipv4, string, implied)", ip.Type)
+			p.Add(ipath+".type", "unknown index type %q (integer, mac, ipv4, string, implied)", ip.Type)
 		} else if ip.EffectiveType() == IndexImplied && i != len(t.Index)-1 {
-			p.add(ipath+".type", "implied must be the last index part")
+			p.Add(ipath+".type", "implied must be the last index part")
 		}
 		out.add(ip.Tag, true, TypeString, ipath+".tag")
 	}
 	if len(t.Columns) == 0 {
-		p.add(path+".columns", "a table needs columns")
+		p.Add(path+".columns", "a table needs columns")
 	}
 	for i := range t.Columns {
 		c := &t.Columns[i]
 		cp := fmt.Sprintf("%s.columns[%d]", path, i)
 		validateColumn(c, cp, p)
 		if tableOK && c.OID != "" && !slices.ContainsFunc(entries, func(e string) bool { return HasPrefix(c.OID, e) && c.OID != e }) {
-			p.add(cp+".oid", "%s is not a column of %s", c.OID, strings.Join(entries, " or "))
+			p.Add(cp+".oid", "%s is not a column of %s", c.OID, strings.Join(entries, " or "))
 		}
 		if c.Name != "" {
 			keys[c.Name] = true
@@ -317,15 +290,15 @@ func validateTable(t *Table, path string, out *outputs, p *problems) {
 		validateMIBName(l.Name, lp+".name", p)
 		switch {
 		case l.Key == "":
-			p.add(lp+".key", "required: an index part or a column name")
+			p.Add(lp+".key", "required: an index part or a column name")
 		case !keys[l.Key]:
-			p.add(lp+".key", "%q is neither an index part nor a column of this table", l.Key)
+			p.Add(lp+".key", "%q is neither an index part nor a column of this table", l.Key)
 		}
 		switch {
 		case l.Field == "" && l.Tag == "":
-			p.add(lp, "needs field or tag")
+			p.Add(lp, "needs field or tag")
 		case l.Field != "" && l.Tag != "":
-			p.add(lp, "has both field and tag")
+			p.Add(lp, "has both field and tag")
 		}
 		validateValue(l.EffectiveType(), l.Tag != "", l.Enum, l.True, 0, l.Label, lp, p)
 		if l.Tag != "" {
@@ -339,22 +312,22 @@ func validateTable(t *Table, path string, out *outputs, p *problems) {
 		validateOID(f.OID, fp+".oid", p)
 		validateMIBName(f.Name, fp+".name", p)
 		if len(f.In) == 0 && len(f.NotIn) == 0 {
-			p.add(fp, "needs in or not_in")
+			p.Add(fp, "needs in or not_in")
 		}
 		if len(f.In) > 0 && len(f.NotIn) > 0 {
-			p.add(fp, "has both in and not_in")
+			p.Add(fp, "has both in and not_in")
 		}
 	}
 	for i, d := range t.Derive {
 		dp := fmt.Sprintf("%s.derive[%d]", path, i)
 		if len(d.Ratio) != 2 {
-			p.add(dp+".ratio", "needs two fields: numerator and denominator")
+			p.Add(dp+".ratio", "needs two fields: numerator and denominator")
 		} else {
 			for _, f := range d.Ratio {
 				if typ, ok := out.fields[f]; !ok {
-					p.add(dp+".ratio", "%q is not a field of this read", f)
+					p.Add(dp+".ratio", "%q is not a field of this read", f)
 				} else if !numeric[typ] {
-					p.add(dp+".ratio", "%q is not numeric", f)
+					p.Add(dp+".ratio", "%q is not numeric", f)
 				}
 			}
 		}
@@ -365,7 +338,7 @@ func validateTable(t *Table, path string, out *outputs, p *problems) {
 		// rows are combined.
 		for i, c := range t.Columns {
 			if c.Field != "" && c.Aggregate == "" {
-				p.add(fmt.Sprintf("%s.columns[%d].aggregate", path, i), "required: this table has no tags, so its rows are combined (sum, avg, min or max)")
+				p.Add(fmt.Sprintf("%s.columns[%d].aggregate", path, i), "required: this table has no tags, so its rows are combined (sum, avg, min or max)")
 			}
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/probity-edu/probity/internal/yamlpath"
 )
 
 //go:embed vendors/*.yaml
@@ -65,14 +67,14 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Parse decodes and validates one fingerprint file; file names it in errors.
 func Parse(data []byte, file string) (*Fingerprint, error) {
-	p := &problems{file: file}
+	p := &problems{File: file}
 	var f Fingerprint
-	if err := decodeStrict(data, p, &f); err != nil {
+	if err := yamlpath.DecodeStrict(data, p, &f, "file"); err != nil {
 		return nil, err
 	}
 	f.File = file
 	validate(&f, p)
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return &f, nil
@@ -80,55 +82,55 @@ func Parse(data []byte, file string) (*Fingerprint, error) {
 
 func validate(f *Fingerprint, p *problems) {
 	if f.ID == "" {
-		p.add("id", "required")
+		p.Add("id", "required")
 	} else if !idPattern.MatchString(f.ID) {
-		p.add("id", "%q: use lower case letters, digits, - and _", f.ID)
+		p.Add("id", "%q: use lower case letters, digits, - and _", f.ID)
 	}
 	if f.Vendor == "" {
-		p.add("vendor", "required: the product's name as people know it")
+		p.Add("vendor", "required: the product's name as people know it")
 	}
 	if f.Source == "" {
-		p.add("source", "required: a public page showing this block page")
+		p.Add("source", "required: a public page showing this block page")
 	} else if !strings.HasPrefix(f.Source, "https://") && !strings.HasPrefix(f.Source, "http://") {
-		p.add("source", "%q is not an http(s) URL", f.Source)
+		p.Add("source", "%q is not an http(s) URL", f.Source)
 	}
 	m := &f.Match
 	for i, s := range m.Status {
 		if s < 100 || s > 599 {
-			p.add(fmt.Sprintf("match.status[%d]", i), "%d is not an HTTP status", s)
+			p.Add(fmt.Sprintf("match.status[%d]", i), "%d is not an HTTP status", s)
 		}
 	}
 	for i, h := range m.RedirectHosts {
 		name := strings.TrimPrefix(h, "*.")
 		if name == "" || strings.ContainsAny(name, "*/: ") || name != strings.ToLower(name) {
-			p.add(fmt.Sprintf("match.redirect_hosts[%d]", i), "%q: give a lower-case host name, optionally starting *.", h)
+			p.Add(fmt.Sprintf("match.redirect_hosts[%d]", i), "%q: give a lower-case host name, optionally starting *.", h)
 		}
 	}
 	for i, s := range m.BodyContains {
 		if len(strings.TrimSpace(s)) < 6 {
-			p.add(fmt.Sprintf("match.body_contains[%d]", i), "%q is too short to tell a block page from any other", s)
+			p.Add(fmt.Sprintf("match.body_contains[%d]", i), "%q is too short to tell a block page from any other", s)
 		}
 	}
 	for i, s := range m.BodyRegexps {
 		re, err := regexp.Compile(s)
 		if err != nil {
-			p.add(fmt.Sprintf("match.body_regexps[%d]", i), "not a regular expression: %v", err)
+			p.Add(fmt.Sprintf("match.body_regexps[%d]", i), "not a regular expression: %v", err)
 			continue
 		}
 		f.regexps = append(f.regexps, re)
 	}
 	for i, h := range m.Headers {
 		if h.Name == "" {
-			p.add(fmt.Sprintf("match.headers[%d].name", i), "required")
+			p.Add(fmt.Sprintf("match.headers[%d].name", i), "required")
 		}
 	}
 	for i, s := range m.CertIssuers {
 		if strings.TrimSpace(s) == "" {
-			p.add(fmt.Sprintf("match.cert_issuers[%d]", i), "empty")
+			p.Add(fmt.Sprintf("match.cert_issuers[%d]", i), "empty")
 		}
 	}
 	if len(m.RedirectHosts)+len(m.BodyContains)+len(m.BodyRegexps)+len(m.Headers)+len(m.CertIssuers) == 0 {
-		p.add("match", "needs redirect_hosts, body_contains, body_regexps, headers or cert_issuers (status alone names no vendor)")
+		p.Add("match", "needs redirect_hosts, body_contains, body_regexps, headers or cert_issuers (status alone names no vendor)")
 	}
 }
 

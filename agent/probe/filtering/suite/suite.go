@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/probity-edu/probity/internal/yamlpath"
 )
 
 //go:embed suites/*.yaml
@@ -130,14 +132,14 @@ func checkURL(s string) string {
 
 // Parse decodes and validates one suite file; file names it in errors.
 func Parse(data []byte, file string) (*Suite, error) {
-	p := &problems{file: file}
+	p := &problems{File: file}
 	var s Suite
-	if err := decodeStrict(data, p, &s); err != nil {
+	if err := yamlpath.DecodeStrict(data, p, &s, "file"); err != nil {
 		return nil, err
 	}
 	s.File = file
 	validate(&s, p)
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -145,15 +147,15 @@ func Parse(data []byte, file string) (*Suite, error) {
 
 func validate(s *Suite, p *problems) {
 	if s.Name == "" {
-		p.add("name", "required")
+		p.Add("name", "required")
 	} else if !idPattern.MatchString(s.Name) {
-		p.add("name", "%q: use lower case letters, digits, - and _", s.Name)
+		p.Add("name", "%q: use lower case letters, digits, - and _", s.Name)
 	}
 	if s.Description == "" {
-		p.add("description", "required: say what this suite tests")
+		p.Add("description", "required: say what this suite tests")
 	}
 	if len(s.Categories) == 0 {
-		p.add("categories", "a suite needs categories")
+		p.Add("categories", "a suite needs categories")
 	}
 	cats := map[string]string{}
 	targets := map[string]string{}
@@ -161,30 +163,30 @@ func validate(s *Suite, p *problems) {
 		c := &s.Categories[i]
 		path := fmt.Sprintf("categories[%d]", i)
 		if c.ID == "" {
-			p.add(path+".id", "required")
+			p.Add(path+".id", "required")
 		} else if !idPattern.MatchString(c.ID) {
-			p.add(path+".id", "%q: use lower case letters, digits, - and _", c.ID)
+			p.Add(path+".id", "%q: use lower case letters, digits, - and _", c.ID)
 		} else if first, dup := cats[c.ID]; dup {
-			p.add(path+".id", "duplicate category id %q (also %s)", c.ID, first)
+			p.Add(path+".id", "duplicate category id %q (also %s)", c.ID, first)
 		} else {
 			cats[c.ID] = path
 		}
 		if c.Name == "" {
-			p.add(path+".name", "required")
+			p.Add(path+".name", "required")
 		}
 		want, known := expectFor[c.Kind]
 		switch {
 		case c.Kind == "":
-			p.add(path+".kind", "required: must_block, must_allow, safesearch or circumvention")
+			p.Add(path+".kind", "required: must_block, must_allow, safesearch or circumvention")
 		case !known:
-			p.add(path+".kind", "unknown kind %q (must_block, must_allow, safesearch or circumvention)", c.Kind)
+			p.Add(path+".kind", "unknown kind %q (must_block, must_allow, safesearch or circumvention)", c.Kind)
 		case c.Expect == "":
-			p.add(path+".expect", "required: %s for kind %s", want, c.Kind)
+			p.Add(path+".expect", "required: %s for kind %s", want, c.Kind)
 		case c.Expect != want:
-			p.add(path+".expect", "%q: kind %s expects %s", c.Expect, c.Kind, want)
+			p.Add(path+".expect", "%q: kind %s expects %s", c.Expect, c.Kind, want)
 		}
 		if len(c.Targets) == 0 {
-			p.add(path+".targets", "a category needs targets")
+			p.Add(path+".targets", "a category needs targets")
 		}
 		for j := range c.Targets {
 			validateTarget(&c.Targets[j], c.Kind, fmt.Sprintf("%s.targets[%d]", path, j), targets, p)
@@ -194,65 +196,65 @@ func validate(s *Suite, p *problems) {
 
 func validateTarget(t *Target, kind, path string, ids map[string]string, p *problems) {
 	if t.ID == "" {
-		p.add(path+".id", "required")
+		p.Add(path+".id", "required")
 	} else if !idPattern.MatchString(t.ID) {
-		p.add(path+".id", "%q: use lower case letters, digits, - and _", t.ID)
+		p.Add(path+".id", "%q: use lower case letters, digits, - and _", t.ID)
 	} else if first, dup := ids[t.ID]; dup {
-		p.add(path+".id", "duplicate target id %q (also %s)", t.ID, first)
+		p.Add(path+".id", "duplicate target id %q (also %s)", t.ID, first)
 	} else {
 		ids[t.ID] = path
 	}
 	switch {
 	case t.URL != "" && t.Host != "":
-		p.add(path, "has both url and host: give one")
+		p.Add(path, "has both url and host: give one")
 	case t.URL == "" && t.Host == "" && !t.Placeholder:
-		p.add(path, "needs url or host (or placeholder: true for an address the school supplies)")
+		p.Add(path, "needs url or host (or placeholder: true for an address the school supplies)")
 	}
 	if t.Placeholder && kind != KindMustBlock && kind != KindCircumvention {
-		p.add(path+".placeholder", "only must_block and circumvention targets can be placeholders")
+		p.Add(path+".placeholder", "only must_block and circumvention targets can be placeholders")
 	}
 	if t.URL != "" {
 		if msg := checkURL(t.URL); msg != "" {
-			p.add(path+".url", "%s", msg)
+			p.Add(path+".url", "%s", msg)
 		}
 	}
 	if t.Host != "" && !validHost(t.Host) {
-		p.add(path+".host", "%q is not a valid host name (lower case, at least two labels)", t.Host)
+		p.Add(path+".host", "%q is not a valid host name (lower case, at least two labels)", t.Host)
 	}
 	if t.Source != "" {
 		if msg := checkURL(t.Source); msg != "" {
-			p.add(path+".source", "%s", msg)
+			p.Add(path+".source", "%s", msg)
 		}
 	}
 	if kind == KindSafeSearch {
 		if t.Host == "" {
-			p.add(path+".host", "required for a safesearch target: the engine's host name")
+			p.Add(path+".host", "required for a safesearch target: the engine's host name")
 		}
 		if t.EnforcedCNAME == "" && len(t.EnforcedAddresses) == 0 {
-			p.add(path, "needs enforced_cname or enforced_addresses: what an enforcing resolver answers")
+			p.Add(path, "needs enforced_cname or enforced_addresses: what an enforcing resolver answers")
 		}
 		if t.EnforcedCNAME != "" && !validHost(t.EnforcedCNAME) {
-			p.add(path+".enforced_cname", "%q is not a valid host name", t.EnforcedCNAME)
+			p.Add(path+".enforced_cname", "%q is not a valid host name", t.EnforcedCNAME)
 		}
 		for k, a := range t.EnforcedAddresses {
 			if _, err := netip.ParseAddr(a); err != nil {
-				p.add(fmt.Sprintf("%s.enforced_addresses[%d]", path, k), "%q is not an IP address", a)
+				p.Add(fmt.Sprintf("%s.enforced_addresses[%d]", path, k), "%q is not an IP address", a)
 			}
 		}
 	} else {
 		if t.EnforcedCNAME != "" {
-			p.add(path+".enforced_cname", "only for safesearch targets")
+			p.Add(path+".enforced_cname", "only for safesearch targets")
 		}
 		if len(t.EnforcedAddresses) > 0 {
-			p.add(path+".enforced_addresses", "only for safesearch targets")
+			p.Add(path+".enforced_addresses", "only for safesearch targets")
 		}
 	}
 	if len(t.Ports) > 0 && kind != KindCircumvention {
-		p.add(path+".ports", "only for circumvention targets")
+		p.Add(path+".ports", "only for circumvention targets")
 	}
 	for k, port := range t.Ports {
 		if port < 1 || port > 65535 {
-			p.add(fmt.Sprintf("%s.ports[%d]", path, k), "%d is not a port (1-65535)", port)
+			p.Add(fmt.Sprintf("%s.ports[%d]", path, k), "%d is not a port (1-65535)", port)
 		}
 	}
 }
