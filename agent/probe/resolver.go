@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+
+	mdns "github.com/miekg/dns"
 )
 
 // NormalizeResolver turns a configured DNS resolver into ip:port; a bare IP
@@ -27,4 +29,28 @@ func NormalizeResolver(s string) (string, error) {
 		return "", fmt.Errorf("%q: port must be 1 to 65535", s)
 	}
 	return net.JoinHostPort(a.String(), strconv.FormatUint(n, 10)), nil
+}
+
+// ResolvConf is where the system's resolvers are listed.
+const ResolvConf = "/etc/resolv.conf"
+
+// SystemResolvers returns the name servers of a resolv.conf file as
+// ip:port, for probes that ask "the school's resolver" directly.
+func SystemResolvers(path string) ([]string, error) {
+	cc, err := mdns.ClientConfigFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var out []string
+	for _, s := range cc.Servers {
+		r, err := NormalizeResolver(net.JoinHostPort(s, cc.Port))
+		if err != nil {
+			continue // a scoped or odd entry we cannot use
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s lists no usable nameserver", path)
+	}
+	return out, nil
 }

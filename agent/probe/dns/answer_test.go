@@ -83,14 +83,14 @@ func TestSystemResolvers(t *testing.T) {
 	if err := writeFile(path, "# comment\nsearch school.example\nnameserver 127.0.0.53\nnameserver ::1\noptions edns0\n"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := systemResolvers(path)
+	got, err := probe.SystemResolvers(path)
 	if want := []string{"127.0.0.53:53", "[::1]:53"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("systemResolvers = %v, %v; want %v", got, err, want)
 	}
 	if err := writeFile(path, "search only.example\n"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := systemResolvers(path); err == nil {
+	if _, err := probe.SystemResolvers(path); err == nil {
 		t.Error("a resolv.conf without nameservers gave no error")
 	}
 }
@@ -126,9 +126,9 @@ func TestValidate(t *testing.T) {
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
 
 func TestNewDefaultsToSystemResolvers(t *testing.T) {
-	want, err := systemResolvers(resolvConf)
+	want, err := probe.SystemResolvers(probe.ResolvConf)
 	if err != nil {
-		t.Skipf("this machine's %s is unusable: %v", resolvConf, err)
+		t.Skipf("this machine's %s is unusable: %v", probe.ResolvConf, err)
 	}
 	c := Defaults
 	c.Queries = []Query{{Name: "use-application-dns.net"}}

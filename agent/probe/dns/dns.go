@@ -35,9 +35,6 @@ var QueryTypes = map[string]uint16{
 // maxParallel bounds how many queries are in flight at once.
 const maxParallel = 8
 
-// resolvConf is where the default resolvers come from.
-const resolvConf = "/etc/resolv.conf"
-
 // Query is one name to resolve.
 type Query struct {
 	Name string `yaml:"name"`
@@ -106,7 +103,7 @@ func New(c Config, d probe.Deps) (*Prober, error) {
 		p.resolvers = append(p.resolvers, n)
 	}
 	if len(p.resolvers) == 0 {
-		rs, err := systemResolvers(resolvConf)
+		rs, err := probe.SystemResolvers(probe.ResolvConf)
 		if err != nil {
 			return nil, fmt.Errorf("dns: no resolvers configured: %w", err)
 		}

@@ -21,8 +21,11 @@
 //     Options.RootCAs). When it does not verify, the page is still fetched:
 //     a block page behind it → blocked tls_intercept (Detail: vendor and
 //     issuer); anything else → error tls_intercept with the issuer in Detail,
-//     because an inspecting proxy that lets the page through has not blocked
-//     it, and a broken certificate proves nothing about filtering.
+//     because a certificate nobody vouches for proves nothing about
+//     filtering. A certificate from one of Options.InspectCAs (the school's
+//     own inspection CA) is the filter looking inside HTTPS: the page is
+//     judged by rule 4, a block page reading tls_intercept and an allowed
+//     page carrying the issuer in Detail.
 //  4. HTTP: the first 256 KiB of the body, the status, headers and redirect
 //     host go to BlockPages.Match → blocked http_blockpage (Detail: vendor).
 //     Otherwise 403 and 451 → blocked http_status; 2xx and 3xx → allowed
@@ -104,8 +107,13 @@ type Options struct {
 	Timeout        time.Duration  // whole check; DefaultTimeout when 0
 	TimeoutIsBlock bool           // count silence as blocking; see the package doc
 	RootCAs        *x509.CertPool // nil for the system roots
-	Proxy          *url.URL       // explicit proxy, user:password in it for Proxy-Authorization
-	BlockPages     BlockPages     // nil recognises no page
+	// InspectCAs are the school's own TLS-inspection CAs: a certificate
+	// they issued is the filter looking inside HTTPS, so a page behind it
+	// is judged on its content (allowed, with the issuer in Detail)
+	// instead of being an error.
+	InspectCAs *x509.CertPool
+	Proxy      *url.URL   // explicit proxy, user:password in it for Proxy-Authorization
+	BlockPages BlockPages // nil recognises no page
 }
 
 // Result is the verdict on one target.
@@ -187,11 +195,12 @@ func resolve(ctx context.Context, host string, o Options) ([]netip.Addr, *Result
 			return nil, &Result{Outcome: Blocked, Mechanism: DNSNXDomain, Detail: host}
 		}
 	} else {
-		var nx bool
-		addrs, nx, err = lookup(ctx, o.Resolver, host)
-		if nx {
+		var ans Answer
+		ans, err = Lookup(ctx, o.Resolver, host)
+		if ans.NXDomain {
 			return nil, &Result{Outcome: Blocked, Mechanism: DNSNXDomain, Detail: host}
 		}
+		addrs = ans.Addrs
 	}
 	if err != nil {
 		if probe.Classify(err) == probe.Timeout {
@@ -207,30 +216,58 @@ func resolve(ctx context.Context, host string, o Options) ([]netip.Addr, *Result
 	if len(addrs) == 0 {
 		return nil, &Result{Outcome: Error, Error: "dns: no address for " + host}
 	}
-	for _, a := range addrs {
-		for _, s := range o.SinkholeAddrs {
-			if a.Unmap() == s.Unmap() {
-				return nil, &Result{Outcome: Blocked, Mechanism: DNSSinkhole, Detail: a.String()}
-			}
-		}
-	}
-	if !o.AllowPrivate {
-		all := true
-		for _, a := range addrs {
-			a = a.Unmap()
-			if !(a.IsUnspecified() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast()) {
-				all = false
-			}
-		}
-		if all {
-			return nil, &Result{Outcome: Blocked, Mechanism: DNSSinkhole, Detail: addrs[0].String()}
-		}
+	if a, ok := Sinkhole(addrs, o); ok {
+		return nil, &Result{Outcome: Blocked, Mechanism: DNSSinkhole, Detail: a.String()}
 	}
 	return addrs, nil
 }
 
-// lookup asks resolver for A, then AAAA when there is no A record.
-func lookup(ctx context.Context, resolver, host string) (addrs []netip.Addr, nxdomain bool, err error) {
+// Sinkhole reports whether a DNS answer means "blocked by DNS": one of
+// the addresses is in o.SinkholeAddrs or, unless o.AllowPrivate, every
+// address is unspecified, loopback, private or link-local. It returns the
+// address that decided.
+func Sinkhole(addrs []netip.Addr, o Options) (netip.Addr, bool) {
+	for _, a := range addrs {
+		for _, s := range o.SinkholeAddrs {
+			if a.Unmap() == s.Unmap() {
+				return a, true
+			}
+		}
+	}
+	if o.AllowPrivate || len(addrs) == 0 {
+		return netip.Addr{}, false
+	}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if !(a.IsUnspecified() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast()) {
+			return netip.Addr{}, false
+		}
+	}
+	return addrs[0], true
+}
+
+// Answer is what a resolver said about a name.
+type Answer struct {
+	CNAMEs   []string // the CNAME targets in order, lower case, without the trailing dot
+	Addrs    []netip.Addr
+	NXDomain bool
+}
+
+// Chain is the answer as the dns measurement writes it: CNAME targets,
+// then addresses.
+func (a Answer) Chain() []string {
+	out := append([]string(nil), a.CNAMEs...)
+	for _, ad := range a.Addrs {
+		out = append(out, ad.String())
+	}
+	return out
+}
+
+// Lookup asks resolver (ip:port) for host's A records, then AAAA when there
+// is no A record. NXDOMAIN is an Answer, not an error; a response code
+// other than NOERROR and NXDOMAIN is an error.
+func Lookup(ctx context.Context, resolver, host string) (Answer, error) {
+	var ans Answer
 	for _, qt := range []uint16{mdns.TypeA, mdns.TypeAAAA} {
 		m := new(mdns.Msg)
 		m.SetQuestion(mdns.Fqdn(host), qt)
@@ -241,32 +278,35 @@ func lookup(ctx context.Context, resolver, host string) (addrs []netip.Addr, nxd
 			resp, _, err = (&mdns.Client{Net: "tcp"}).ExchangeContext(ctx, m, resolver)
 		}
 		if err != nil {
-			return nil, false, err
+			return Answer{}, err
 		}
 		switch resp.Rcode {
 		case mdns.RcodeNameError:
-			return nil, true, nil
+			return Answer{NXDomain: true}, nil
 		case mdns.RcodeSuccess:
 		default:
-			return nil, false, fmt.Errorf("%s answered %s", resolver, mdns.RcodeToString[resp.Rcode])
+			return Answer{}, fmt.Errorf("%s answered %s", resolver, mdns.RcodeToString[resp.Rcode])
 		}
+		ans = Answer{}
 		for _, rr := range resp.Answer {
 			switch v := rr.(type) {
+			case *mdns.CNAME:
+				ans.CNAMEs = append(ans.CNAMEs, strings.ToLower(strings.TrimSuffix(v.Target, ".")))
 			case *mdns.A:
 				if a, ok := netip.AddrFromSlice(v.A); ok {
-					addrs = append(addrs, a.Unmap())
+					ans.Addrs = append(ans.Addrs, a.Unmap())
 				}
 			case *mdns.AAAA:
 				if a, ok := netip.AddrFromSlice(v.AAAA); ok {
-					addrs = append(addrs, a)
+					ans.Addrs = append(ans.Addrs, a)
 				}
 			}
 		}
-		if len(addrs) > 0 {
-			return addrs, false, nil
+		if len(ans.Addrs) > 0 {
+			return ans, nil
 		}
 	}
-	return nil, false, nil
+	return ans, nil
 }
 
 // tlsSeen is what the certificate check found.
@@ -274,6 +314,7 @@ type tlsSeen struct {
 	mu        sync.Mutex
 	verifyErr error
 	issuer    string
+	inspected bool // verified against Options.InspectCAs instead
 }
 
 // connectAnswer records a CONNECT answered with other than 200.
@@ -308,6 +349,12 @@ func fetch(ctx context.Context, u *url.URL, port string, addrs []netip.Addr, o O
 				inter.AddCert(c)
 			}
 			_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: serverName})
+			if err != nil && o.InspectCAs != nil {
+				if _, ierr := leaf.Verify(x509.VerifyOptions{Roots: o.InspectCAs, Intermediates: inter, DNSName: serverName}); ierr == nil {
+					seen.inspected, seen.issuer = true, leaf.Issuer.String()
+					return nil
+				}
+			}
 			if err != nil {
 				seen.verifyErr = err
 				seen.issuer = leaf.Issuer.String()
@@ -385,12 +432,12 @@ func fetch(ctx context.Context, u *url.URL, port string, addrs []netip.Addr, o O
 		redirectHost = loc.Hostname()
 	}
 	seen.mu.Lock()
-	verifyErr, issuer := seen.verifyErr, seen.issuer
+	verifyErr, issuer, inspected := seen.verifyErr, seen.issuer, seen.inspected
 	seen.mu.Unlock()
 
 	if o.BlockPages != nil {
 		if vendor, ok := o.BlockPages.Match(resp.StatusCode, resp.Header, body, redirectHost); ok {
-			if verifyErr != nil {
+			if verifyErr != nil || inspected {
 				return Result{Outcome: Blocked, Mechanism: TLSIntercept, Detail: vendor + " (issuer " + issuer + ")"}
 			}
 			return Result{Outcome: Blocked, Mechanism: HTTPBlockPage, Detail: vendor}
@@ -406,6 +453,9 @@ func fetch(ctx context.Context, u *url.URL, port string, addrs []netip.Addr, o O
 	case code == http.StatusForbidden || code == http.StatusUnavailableForLegalReasons:
 		return Result{Outcome: Blocked, Mechanism: HTTPStatus, Detail: strconv.Itoa(code)}
 	case code >= 200 && code < 400:
+		if inspected {
+			return Result{Outcome: Allowed, Detail: "TLS inspected (issuer " + issuer + ")"}
+		}
 		return Result{Outcome: Allowed}
 	default:
 		return Result{Outcome: Error, Mechanism: HTTPStatus, Detail: strconv.Itoa(code)}
