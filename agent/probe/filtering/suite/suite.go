@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/probity-edu/probity/internal/yamlpath"
@@ -70,13 +71,51 @@ type Target struct {
 	Source string `yaml:"source"`
 	Note   string `yaml:"note"`
 
-	// SafeSearch targets: what an enforcing resolver answers for Host.
-	EnforcedCNAME     string   `yaml:"enforced_cname"`
-	EnforcedAddresses []string `yaml:"enforced_addresses"`
+	// DNSOnly: the target is judged by its DNS answer alone. For canary
+	// names (use-application-dns.net, mask.icloud.com) the answer is the
+	// signal devices act on: NXDOMAIN or no address means blocked.
+	DNSOnly bool `yaml:"dns_only"`
+
+	// SafeSearch targets: the engine, what an enforcing resolver answers
+	// for Host, and how to see enforcement by outcome where the filter
+	// rewrites traffic instead of DNS.
+	Engine   string        `yaml:"engine"`
+	Enforced []Enforcement `yaml:"enforced"`
+	Verify   *Verify       `yaml:"verify"`
 
 	// Circumvention targets: ports that must not be reachable.
 	Ports []int `yaml:"ports"`
 }
+
+// Enforcement is one answer an enforcing resolver gives for a SafeSearch
+// host: a CNAME to the engine's enforced name or one of its addresses.
+type Enforcement struct {
+	Level     string   `yaml:"level"` // strict, moderate, or "" when the engine has one
+	CNAME     string   `yaml:"cname"`
+	Addresses []string `yaml:"addresses"`
+}
+
+// Verify is a SafeSearch check by outcome: a page of the engine fetched
+// through the pupils' path, whose body says whether restrictions are on.
+// It sees enforcement done by an intercepting proxy (headers, cookies,
+// query rewriting) that DNS cannot show.
+type Verify struct {
+	URL string `yaml:"url"`
+	// Method names how a proxy enforces what this page shows: header
+	// (YouTube-Restrict), cookie or query. Reported with the result.
+	Method  string   `yaml:"method"`
+	Markers []Marker `yaml:"markers"`
+}
+
+// Marker is a regular expression (case-insensitive) that, found in the
+// verify page, shows enforcement at Level.
+type Marker struct {
+	Level   string `yaml:"level"`
+	Pattern string `yaml:"pattern"`
+}
+
+// VerifyMethods are the Verify.Method values.
+var VerifyMethods = []string{"header", "cookie", "query"}
 
 // Configured reports whether the target has an address to test. Only a
 // placeholder can be unconfigured.
@@ -227,27 +266,16 @@ func validateTarget(t *Target, kind, path string, ids map[string]string, p *prob
 		}
 	}
 	if kind == KindSafeSearch {
-		if t.Host == "" {
-			p.Add(path+".host", "required for a safesearch target: the engine's host name")
-		}
-		if t.EnforcedCNAME == "" && len(t.EnforcedAddresses) == 0 {
-			p.Add(path, "needs enforced_cname or enforced_addresses: what an enforcing resolver answers")
-		}
-		if t.EnforcedCNAME != "" && !validHost(t.EnforcedCNAME) {
-			p.Add(path+".enforced_cname", "%q is not a valid host name", t.EnforcedCNAME)
-		}
-		for k, a := range t.EnforcedAddresses {
-			if _, err := netip.ParseAddr(a); err != nil {
-				p.Add(fmt.Sprintf("%s.enforced_addresses[%d]", path, k), "%q is not an IP address", a)
+		validateSafeSearch(t, path, p)
+	} else {
+		for key, set := range map[string]bool{"engine": t.Engine != "", "enforced": len(t.Enforced) > 0, "verify": t.Verify != nil} {
+			if set {
+				p.Add(path+"."+key, "only for safesearch targets")
 			}
 		}
-	} else {
-		if t.EnforcedCNAME != "" {
-			p.Add(path+".enforced_cname", "only for safesearch targets")
-		}
-		if len(t.EnforcedAddresses) > 0 {
-			p.Add(path+".enforced_addresses", "only for safesearch targets")
-		}
+	}
+	if t.DNSOnly && (kind != KindCircumvention || t.Host == "") {
+		p.Add(path+".dns_only", "only for circumvention targets given by host")
 	}
 	if len(t.Ports) > 0 && kind != KindCircumvention {
 		p.Add(path+".ports", "only for circumvention targets")
@@ -255,6 +283,55 @@ func validateTarget(t *Target, kind, path string, ids map[string]string, p *prob
 	for k, port := range t.Ports {
 		if port < 1 || port > 65535 {
 			p.Add(fmt.Sprintf("%s.ports[%d]", path, k), "%d is not a port (1-65535)", port)
+		}
+	}
+}
+
+func validateSafeSearch(t *Target, path string, p *problems) {
+	if t.Host == "" {
+		p.Add(path+".host", "required for a safesearch target: the engine's host name")
+	}
+	if t.Engine == "" {
+		p.Add(path+".engine", "required: the search engine (google, youtube, bing, duckduckgo...)")
+	} else if !idPattern.MatchString(t.Engine) {
+		p.Add(path+".engine", "%q: use lower case letters, digits, - and _", t.Engine)
+	}
+	if len(t.Enforced) == 0 {
+		p.Add(path+".enforced", "required: what an enforcing resolver answers (cname or addresses)")
+	}
+	for i, e := range t.Enforced {
+		ep := fmt.Sprintf("%s.enforced[%d]", path, i)
+		if e.CNAME == "" && len(e.Addresses) == 0 {
+			p.Add(ep, "needs cname or addresses")
+		}
+		if e.CNAME != "" && !validHost(e.CNAME) {
+			p.Add(ep+".cname", "%q is not a valid host name", e.CNAME)
+		}
+		for k, a := range e.Addresses {
+			if _, err := netip.ParseAddr(a); err != nil {
+				p.Add(fmt.Sprintf("%s.addresses[%d]", ep, k), "%q is not an IP address", a)
+			}
+		}
+	}
+	if v := t.Verify; v != nil {
+		if v.URL == "" {
+			p.Add(path+".verify.url", "required")
+		} else if msg := checkURL(v.URL); msg != "" {
+			p.Add(path+".verify.url", "%s", msg)
+		}
+		if v.Method != "" && !slices.Contains(VerifyMethods, v.Method) {
+			p.Add(path+".verify.method", "unknown method %q (header, cookie or query)", v.Method)
+		}
+		if len(v.Markers) == 0 {
+			p.Add(path+".verify.markers", "required: patterns that show enforcement on the page")
+		}
+		for i, m := range v.Markers {
+			mp := fmt.Sprintf("%s.verify.markers[%d].pattern", path, i)
+			if m.Pattern == "" {
+				p.Add(mp, "required")
+			} else if _, err := regexp.Compile("(?i)" + m.Pattern); err != nil {
+				p.Add(mp, "%v", err)
+			}
 		}
 	}
 }

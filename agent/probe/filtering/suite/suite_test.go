@@ -37,9 +37,10 @@ func TestShippedSuiteLoads(t *testing.T) {
 			t.Errorf("no %s category", k)
 		}
 	}
-	// IWF, CTIRU and the VPN endpoint wait for the school.
-	if placeholders != 3 {
-		t.Errorf("%d unconfigured placeholders, want 3", placeholders)
+	// IWF, CTIRU, the provider's adult test page and the VPN endpoint
+	// wait for the school.
+	if placeholders != 4 {
+		t.Errorf("%d unconfigured placeholders, want 4", placeholders)
 	}
 }
 
@@ -51,6 +52,15 @@ func TestBadSuites(t *testing.T) {
 			`bad-url.yaml:12: categories[0].targets[1].host: "not_a_host" is not a valid host name`,
 		},
 		"duplicate-id.yaml": {`duplicate-id.yaml:16: categories[1].targets[0].id: duplicate target id "nhs" (also categories[0].targets[0])`},
+		"bad-safesearch.yaml": {
+			`bad-safesearch.yaml:9: categories[0].targets[0].engine: required`,
+			`bad-safesearch.yaml:12: categories[0].targets[0].enforced[0].cname: "not a host" is not a valid host name`,
+			`bad-safesearch.yaml:13: categories[0].targets[0].enforced[1].addresses[0]: "216.239.38" is not an IP address`,
+			`bad-safesearch.yaml:16: categories[0].targets[0].verify.method: unknown method "magic"`,
+			`bad-safesearch.yaml:17: categories[0].targets[0].verify.markers[0].pattern: error parsing regexp`,
+			`bad-safesearch.yaml:25: categories[1].targets[0].dns_only: only for circumvention targets given by host`,
+			`bad-safesearch.yaml:26: categories[1].targets[0].enforced: only for safesearch targets`,
+		},
 		"both-url-host.yaml": {
 			`both-url-host.yaml:7: categories[0].expect: "block": kind must_allow expects allow`,
 			`both-url-host.yaml:9: categories[0].targets[0]: has both url and host: give one`,
