@@ -28,6 +28,8 @@ var keyFigures = map[string][]string{
 	"snmp_poe":     {"power_w", "budget_w", "ports_delivering", "ports_fault"},
 	"wifi_ap":      {"up", "radio_up", "clients", "channel", "util_pct"},
 	"snmp_ups":     {"on_battery", "charge_pct", "runtime_min"},
+	"filter":       {"pass", "outcome", "mechanism", "detail", "error"},
+	"safesearch":   {"enforced", "method", "level", "detail", "error"},
 }
 
 // targetTags name what was measured, per measurement.
@@ -43,6 +45,8 @@ var targetTags = map[string][]string{
 	"snmp_poe":     {"device", "group"},
 	"wifi_ap":      {"controller", "ap", "radio"},
 	"snmp_ups":     {"device"},
+	"filter":       {"profile", "target"},
+	"safesearch":   {"profile", "target"},
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {

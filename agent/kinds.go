@@ -6,6 +6,7 @@ import (
 
 	"github.com/probity-edu/probity/agent/probe"
 	"github.com/probity-edu/probity/agent/probe/dns"
+	"github.com/probity-edu/probity/agent/probe/filtering"
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
@@ -39,6 +40,8 @@ func build(p settings.Probe, d probe.Deps) (schedule.Job, error) {
 		pr, err = wan.New(*p.WAN, d)
 	case "snmp":
 		pr, err = snmpprobe.New(*p.SNMP, d)
+	case "filtering":
+		pr, err = filtering.New(*p.Filtering, d)
 	default:
 		err = fmt.Errorf("unknown kind %q", p.Kind)
 	}

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/probity-edu/probity/agent/probe/dns"
+	"github.com/probity-edu/probity/agent/probe/filtering"
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
@@ -90,6 +91,8 @@ type Probe struct {
 	WAN        *wan.Config        `yaml:"wan,omitempty"`
 
 	SNMP *snmpprobe.Config `yaml:"snmp,omitempty"`
+
+	Filtering *filtering.Config `yaml:"filtering,omitempty"`
 }
 
 // Kinds lists the probe kinds this agent knows, with their default interval.
@@ -105,6 +108,9 @@ var Kinds = map[string]time.Duration{
 	"wan": time.Minute,
 	// One poll of every configured device per minute.
 	"snmp": time.Minute,
+	// A suite run is a few dozen page loads per profile: hourly shows a
+	// change within the school day without loading the filter's logs.
+	"filtering": time.Hour,
 }
 
 // KindNames lists the known kinds, sorted.
@@ -192,6 +198,14 @@ func (a *Agent) FinishYAML(root *yaml.Node) error {
 			errs = append(errs, cfgerr.Prefix(base+".snmp", n.Decode(&c)))
 			p.SNMP = &c
 		}
+		if n := yamlpath.NodeAt(root, base+".filtering"); n != nil || p.Kind == "filtering" {
+			c := filtering.Defaults
+			c.Suites = append([]string(nil), c.Suites...)
+			if n != nil {
+				errs = append(errs, cfgerr.Prefix(base+".filtering", n.Decode(&c)))
+			}
+			p.Filtering = &c
+		}
 		if n := yamlpath.NodeAt(root, base+".host"); n != nil || p.Kind == "host" {
 			c := host.Defaults
 			if n != nil {
@@ -276,7 +290,7 @@ func (p Probe) validate() error {
 	if p.Timeout < 0 || p.Timeout > p.Interval {
 		errs = append(errs, cfgerr.Errorf("timeout", "must be between 0 (80%% of the interval) and the interval"))
 	}
-	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil, "throughput": p.Throughput != nil, "wan": p.WAN != nil, "snmp": p.SNMP != nil}
+	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil, "throughput": p.Throughput != nil, "wan": p.WAN != nil, "snmp": p.SNMP != nil, "filtering": p.Filtering != nil}
 	for kind, set := range sections {
 		if set && kind != p.Kind {
 			errs = append(errs, cfgerr.Errorf(kind, "section %q does not match kind %q", kind, p.Kind))
@@ -298,6 +312,8 @@ func (p Probe) validate() error {
 		errs = append(errs, cfgerr.Prefix("throughput", p.Throughput.Validate()))
 	case "snmp":
 		errs = append(errs, cfgerr.Prefix("snmp", p.SNMP.Validate()))
+	case "filtering":
+		errs = append(errs, cfgerr.Prefix("filtering", p.Filtering.Validate()))
 	case "wan":
 		errs = append(errs, cfgerr.Prefix("wan", p.WAN.Validate()))
 		if least := p.WAN.MinWindow(); p.Interval < least {

@@ -18,6 +18,7 @@ import (
 	"github.com/probity-edu/probity/agent/health"
 	"github.com/probity-edu/probity/agent/probe"
 	"github.com/probity-edu/probity/agent/probe/dns"
+	"github.com/probity-edu/probity/agent/probe/filtering"
 	"github.com/probity-edu/probity/agent/probe/host"
 	"github.com/probity-edu/probity/agent/probe/httpcheck"
 	"github.com/probity-edu/probity/agent/probe/ping"
@@ -314,6 +315,51 @@ func checkPoint(t *testing.T, table standards.Table, p point.Point) {
 		}
 		if got != f.Type {
 			t.Errorf("%s: field %s is %T, declared %s", p.Measurement, k, v, f.Type)
+		}
+	}
+}
+
+// TestFilteringProbeKeepsTheMeasurementContract runs the filtering probe
+// with the shipped suite against a loopback resolver: the allow-list names
+// answer 127.0.0.1 (nothing listens on 80 or 443 there, so they read as
+// tcp_reset), Google answers its SafeSearch name, everything else gets
+// NXDOMAIN. No packet leaves loopback.
+func TestFilteringProbeKeepsTheMeasurementContract(t *testing.T) {
+	testenv.RequireIntegration(t, "runs the filtering probe against a loopback resolver")
+	table := standards.Measurements()
+	recs := []string{
+		"www.google.com. 300 IN CNAME forcesafesearch.google.com.",
+		"forcesafesearch.google.com. 300 IN A 216.239.38.120",
+		"mask.icloud.com. 300 IN A 127.0.0.1",
+	}
+	for _, n := range []string{"www.gov.uk", "www.nhs.uk", "en.wikipedia.org"} {
+		recs = append(recs, n+". 300 IN A 127.0.0.1")
+	}
+	resolver := testenv.StartDNS(t, recs)
+	c := filtering.Defaults
+	c.Resolver, c.AllowPrivate, c.Timeout = resolver.Addr, true, 2*time.Second
+	c.Profiles = []filtering.Profile{{Name: "student"}, {Name: "staff"}}
+	p, err := filtering.New(c, probe.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]map[string]bool{}
+	for _, pt := range pts {
+		checkPoint(t, table, pt)
+		if seen[pt.Measurement] == nil {
+			seen[pt.Measurement] = map[string]bool{}
+		}
+		seen[pt.Measurement][fmt.Sprint(pt.Fields["outcome"], pt.Fields["method"])] = true
+	}
+	for m, want := range map[string][]string{"filter": {"blocked<nil>", "allowed<nil>"}, "safesearch": {"<nil>dns", "<nil>blocked"}} {
+		for _, w := range want {
+			if !seen[m][w] {
+				t.Errorf("%s: no point with %s (saw %v)", m, w, seen[m])
+			}
 		}
 	}
 }
