@@ -52,11 +52,12 @@ func TestScoreSiteAndReport(t *testing.T) {
 			}
 			return m
 		}
-		// Google enforced, Bing not: FM-15's measured part is partly met.
-		pts = append(pts,
-			point.New("dns", tags("qname", "www.google.com", "qtype", "A", "resolver", "r"), map[string]any{"ok": true, "rcode": "NOERROR", "answer": "forcesafesearch.google.com,216.239.38.120"}, at),
-			point.New("dns", tags("qname", "www.youtube.com", "qtype", "A", "resolver", "r"), map[string]any{"ok": true, "rcode": "NOERROR", "answer": "restrict.youtube.com,216.239.38.120"}, at),
-			point.New("dns", tags("qname", "www.bing.com", "qtype", "A", "resolver", "r"), map[string]any{"ok": true, "rcode": "NOERROR", "answer": "www-bing-com.a-0001.a-msedge.net,13.107.21.200"}, at),
+		// Google and YouTube enforced, Bing not: FM-15 is not met and names Bing.
+		ss := func(engine string, enforced bool) point.Point {
+			return point.New("safesearch", tags("suite", "default", "engine", engine, "target", engine, "host", "www."+engine+".com", "profile", "student"),
+				map[string]any{"ok": true, "enforced": enforced, "method": map[bool]string{true: "dns", false: "none"}[enforced]}, at)
+		}
+		pts = append(pts, ss("google", true), ss("youtube", true), ss("bing", false),
 			point.New("http", tags("target", "m365", "role", "cloud"), map[string]any{"ok": i != 0, "result": "ok"}, at),
 		)
 	}
@@ -72,7 +73,7 @@ func TestScoreSiteAndReport(t *testing.T) {
 	for _, v := range vs {
 		got[v.ReqID] = v
 	}
-	if got["FM-15"].State != score.PartlyMet || !strings.Contains(got["FM-15"].Summary, "Bing") {
+	if got["FM-15"].State != score.NotMet || !strings.Contains(got["FM-15"].Summary, "student / bing") {
 		t.Errorf("FM-15: %+v", got["FM-15"])
 	}
 	// 11 of 12 requests ok: 91.67% availability is under 99%.
@@ -80,7 +81,7 @@ func TestScoreSiteAndReport(t *testing.T) {
 		t.Errorf("CL-4: %+v", got["CL-4"])
 	}
 	if got["FM-13"].State != score.NotEnoughData {
-		t.Errorf("FM-13 without canary lookups: %+v", got["FM-13"])
+		t.Errorf("FM-13 without filtering checks: %+v", got["FM-13"])
 	}
 	stored, err := st.Verdicts(ctx, "oak")
 	if err != nil || len(stored) != len(vs) {
@@ -95,7 +96,7 @@ func TestScoreSiteAndReport(t *testing.T) {
 	if err := rep.WriteHTML(&html); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Oak Secondary", "FM-15", "Partly met", "CL-4", "91.67", "Bing SafeSearch enforced", "pi", standards.Default().Version} {
+	for _, want := range []string{"Oak Secondary", "FM-15", "Not met", "CL-4", "91.67", "SafeSearch enforced", "student / bing", "pi", standards.Default().Version} {
 		if !strings.Contains(html.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

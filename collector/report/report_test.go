@@ -27,7 +27,7 @@ func testCatalogue() *standards.Catalogue {
 		{ID: "BB-2", Standard: "broadband", Title: "Primary school speed", Core: true, Evidence: standards.EvidenceMeasured, Rule: rule},
 		{ID: "BB-3", Standard: "broadband", Title: "Secondary capacity", Core: true, Phases: []string{"secondary"}, Evidence: standards.EvidenceMeasured, Rule: rule},
 		{ID: "FM-15", Standard: "filtering", Title: "SafeSearch and lockdown", Core: true, Evidence: standards.EvidencePartly, Rule: rule, AttestationLife: standards.LifeYearly},
-		{ID: "FM-7", Standard: "filtering", Title: "Filtering on every device", Core: true, Evidence: standards.EvidencePartly, AttestationLife: standards.LifeYearly, AwaitingProbe: "filtering"},
+		{ID: "FM-7", Standard: "filtering", Title: "Filtering on every device", Core: true, Evidence: standards.EvidencePartly, AttestationLife: standards.LifeYearly, AwaitingProbe: "wifi"},
 		{ID: "SW-1", Standard: "switching", Title: "Gigabit ports", Core: true, Evidence: standards.EvidenceMeasured, AwaitingProbe: "snmp", Note: "Port speeds come from SNMP."},
 		{ID: "DL-1", Standard: "leadership", Title: "Digital lead appointed", Core: true, Evidence: standards.EvidenceAttested, AttestationLife: standards.LifeYearly},
 		{ID: "CY-1", Standard: "cyber", Title: "Accounts protected", Core: true, Evidence: standards.EvidenceAttested, AttestationLife: standards.LifeYearly},
@@ -164,7 +164,7 @@ func TestBuildKeepsEvidenceApartAndShowsChanges(t *testing.T) {
 		"Download speed: median 123.45 Mbit/s over 20 samples (needs ≥ 100 Mbit/s) ✓", // the measured figures
 		"“J Smith appointed digital lead”", "Pat Green, headteacher; dated 1 May 2026",
 		`<a href="https://docs.example/minutes.pdf">evidence</a>`, "Valid until 1 May 2027",
-		"Awaiting the filtering probe (the filtering test suite", "until it measures this part, an attestation covers it",
+		"Awaiting the wifi probe (wireless controller polls", "until it measures this part, an attestation covers it",
 		"Awaiting the snmp probe", "nothing measures this yet", "Port speeds come from SNMP.",
 		"Awaiting data: no probe has reported throughput results in the last 7 days",
 		"Expired on 1 May 2026", "No attestation recorded yet", "Recorded by cli:root",

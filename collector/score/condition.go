@@ -57,8 +57,11 @@ func evalCondition(c standards.Condition, bs []rollup.Bucket, phase string, now 
 			continue
 		}
 		g := ""
-		if c.GroupBy != "" {
-			g = b.Tags[c.GroupBy]
+		for i, tag := range c.GroupTags() {
+			if i > 0 {
+				g += " / "
+			}
+			g += b.Tags[tag]
 		}
 		acc := byGroup[g]
 		if acc == nil {

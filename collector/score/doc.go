@@ -31,7 +31,9 @@
 // a bucket's 32 most frequent count as differing from every value a match
 // names. Either approximation is marked in the evidence.
 //
-// With GroupBy the samples are split by that tag and every group must pass:
+// With GroupBy the samples are split by that tag (or by the combination of
+// several tags, "profile,target", named "student / nhs") and every group
+// must pass:
 // the condition fails if any group fails, passes if every group passes, and
 // otherwise (some groups short of samples, none failing) has not enough data.
 //

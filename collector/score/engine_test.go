@@ -35,25 +35,26 @@ func (c *countingSource) Buckets(ctx context.Context, q Query) ([]rollup.Bucket,
 
 func TestEngineFetchesEachSelectionOnce(t *testing.T) {
 	def := standards.Default()
-	fm15, _ := def.Requirement("FM-15")
+	fm6, _ := def.Requirement("FM-6")
 	bb2, _ := def.Requirement("BB-2")
 	dl1, _ := def.Requirement("DL-1")
-	// FM-15 twice: the second must reuse the first's three fetches.
-	cat := &standards.Catalogue{Version: "v-test", Requirements: []standards.Requirement{fm15, fm15, bb2, dl1}}
+	// FM-6's four conditions are four selections of filter.pass (each its
+	// own where); FM-6 twice: the second reuses the first's four fetches.
+	cat := &standards.Catalogue{Version: "v-test", Requirements: []standards.Requirement{fm6, fm6, bb2, dl1}}
 	src := &countingSource{}
 	eng := &Engine{Catalogue: cat, Source: src}
 	vs, err := eng.EvaluateSite(context.Background(), "school-a", "secondary", nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vs) != 4 || vs[0].ReqID != "FM-15" || vs[2].ReqID != "BB-2" || vs[3].ReqID != "DL-1" {
+	if len(vs) != 4 || vs[0].ReqID != "FM-6" || vs[2].ReqID != "BB-2" || vs[3].ReqID != "DL-1" {
 		t.Fatalf("verdicts out of catalogue order: %+v", vs)
 	}
-	// 3 for FM-15, none for BB-2 (primary only), none for the attested DL-1.
-	if len(src.queries) != 3 {
-		t.Errorf("queries: %q", src.queries)
+	// 4 for FM-6, none for BB-2 (primary only), none for the attested DL-1.
+	if len(src.queries) != 4 {
+		t.Fatalf("queries: %q", src.queries)
 	}
-	want := "school-a dns.answer hour 2026-03-01T09:00:00Z 2026-03-02T09:00:00Z"
+	want := "school-a filter.pass hour 2026-03-01T09:00:00Z 2026-03-02T09:00:00Z"
 	if src.queries[0] != want {
 		t.Errorf("query %q, want %q", src.queries[0], want)
 	}
@@ -88,7 +89,7 @@ func TestEngineWrapsSourceErrors(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("error %v does not wrap the source's", err)
 	}
-	for _, part := range []string{"school-a", "FM-13", "use-application-dns.net answered NXDOMAIN", "dns"} {
+	for _, part := range []string{"school-a", "FM-13", "DNS-over-HTTPS, private relay and proxy routes blocked", "filter.pass"} {
 		if !strings.Contains(err.Error(), part) {
 			t.Errorf("error %q does not name %q", err, part)
 		}

@@ -110,7 +110,7 @@ func fact(r condResult) string {
 			fail = append(fail, g)
 		}
 	}
-	plural := groupPlural(c.GroupBy)
+	plural := groupPlural(c)
 	if len(pass) == len(r.groups) {
 		w := worst(pass, c.Compare.Op)
 		all := fmt.Sprintf("all %d %s", len(r.groups), plural)
@@ -341,8 +341,12 @@ func lowerFirst(s string) string {
 	return string(unicode.ToLower(r)) + s[n:]
 }
 
-// groupPlural names several groups of a group_by tag in words.
-func groupPlural(tag string) string {
+// groupPlural names several groups of a condition's group_by in words.
+func groupPlural(c standards.Condition) string {
+	tag := c.GroupBy
+	if len(c.GroupTags()) > 1 {
+		return c.GroupWords() + " pairs"
+	}
 	switch tag {
 	case "ap":
 		return "access points"

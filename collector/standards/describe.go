@@ -90,7 +90,7 @@ func (c Condition) thresholdWords(phases []string) string {
 	}
 	s := joinAnd(parts)
 	if c.GroupBy != "" {
-		s += " for every " + c.GroupBy
+		s += " for every " + c.GroupWords()
 	}
 	return s
 }

@@ -12,8 +12,8 @@ func TestDescribeCatalogueConditions(t *testing.T) {
 	for _, c := range []struct{ id, cond, want string }{
 		{"BB-2", "Download speed", "median of throughput.mbps where direction=download and mode=multi leaving out probe_limited=true, ok tests only, over 30 days, at least 5 samples, must be ≥ 100 Mbit/s for primary schools"},
 		{"BB-2", "Upload speed", "median of throughput.mbps where direction=upload and mode=multi leaving out probe_limited=true, ok tests only, over 30 days, at least 5 samples, must be ≥ 30 Mbit/s for primary schools"},
-		{"FM-13", "use-application-dns.net answered NXDOMAIN", "share of dns lookups where qname=use-application-dns.net whose rcode is NXDOMAIN over 24 hours, at least 1 sample, must be ≥ 100%"},
-		{"FM-15", "Google SafeSearch enforced", "share of dns lookups where qname=www.google.com whose answer contains any of forcesafesearch.google.com, 216.239.38.120, ok lookups only, over 24 hours, at least 1 sample, must be ≥ 100%"},
+		{"FM-16", "Education, health and help sites load", "share of filter checks where kind=must_allow whose pass is true, ok checks only, over 24 hours, at least 1 sample, must be ≥ 100% for every profile and target"},
+		{"FM-15", "SafeSearch enforced", "share of safesearch checks whose enforced is true, ok checks only, over 24 hours, at least 1 sample, must be ≥ 100% for every profile and target"},
 		{"CL-4", "Cloud service reachable", "share of http requests where role=cloud whose ok is true over 30 days, at least 1 sample, must be ≥ 99% for every target"},
 	} {
 		r, ok := cat.Requirement(c.id)
@@ -95,12 +95,12 @@ func TestDescribeStatsAndMatches(t *testing.T) {
 }
 
 func TestDescribeRule(t *testing.T) {
-	fm13, _ := Default().Requirement("FM-13")
-	got := fm13.DescribeRule()
+	fm8, _ := Default().Requirement("FM-8")
+	got := fm8.DescribeRule()
 	if len(got) != 3 || got[0] != "Met when this holds:" ||
-		got[1] != "use-application-dns.net answered NXDOMAIN: share of dns lookups where qname=use-application-dns.net whose rcode is NXDOMAIN over 24 hours, at least 1 sample, must be ≥ 100%" ||
-		got[2] != "Only part of the requirement is measured, so meeting the rule gives partly met: "+fm13.Rule.Note {
-		t.Errorf("FM-13 rule:\n%q", got)
+		got[1] != "Must-block tests blocked on the guest network: share of filter checks where kind=must_block and profile=guest whose pass is true, ok checks only, over 24 hours, at least 1 sample, must be ≥ 100% for every target" ||
+		got[2] != "Only part of the requirement is measured, so meeting the rule gives partly met: "+fm8.Rule.Note {
+		t.Errorf("FM-8 rule:\n%q", got)
 	}
 	bb2, _ := Default().Requirement("BB-2")
 	if got := bb2.DescribeRule(); len(got) != 4 || got[0] != "Met when all of these hold:" || got[3] != bb2.Rule.Note {

@@ -13,7 +13,7 @@ import (
 // file per validation rule (blackbox_exporter's config_test style).
 var invalid = map[string]string{
 	"invalid-awaiting-on-attested":        "invalid-awaiting-on-attested.yaml:13: SW-14: awaiting_probe: an attested requirement is not fed by a probe",
-	"invalid-awaiting-probe":              "invalid-awaiting-probe.yaml:12: SW-1: awaiting_probe: \"radar\" is not a planned probe (snmp, wifi, filtering, portcheck)",
+	"invalid-awaiting-probe":              "invalid-awaiting-probe.yaml:12: SW-1: awaiting_probe: \"radar\" is not a planned probe (snmp, wifi, portcheck)",
 	"invalid-row-checked":                 "invalid-row-checked.yaml:13: SW-14: checked: \"last week\" is not a date (YYYY-MM-DD)",
 	"invalid-checked-date":                "invalid-checked-date.yaml:2: checked: \"4 Dec 2026\" is not a date (YYYY-MM-DD)",
 	"invalid-combine":                     "invalid-combine.yaml:13: FM-13: rule.combine: \"both\" is not all or any",
@@ -66,6 +66,8 @@ var invalid = map[string]string{
 	"invalid-where-site":                  "invalid-where-site.yaml:16: FM-13: rule.conditions[0].where.site: the engine selects the site; a rule cannot",
 	"invalid-where-agent":                 "invalid-where-agent.yaml:16: FM-13: rule.conditions[0].where.agent: rollups merge a site's agents; a rule cannot select one",
 	"invalid-group-by-agent":              "invalid-group-by-agent.yaml:16: FM-13: rule.conditions[0].group_by: rollups merge a site's agents; a rule cannot group by agent",
+	"invalid-group-by-twice":              "invalid-group-by-twice.yaml:16: FM-13: rule.conditions[0].group_by: tag \"qname\" named twice",
+	"invalid-group-by-list":               "invalid-group-by-list.yaml:16: FM-13: rule.conditions[0].group_by: dns has no tag \"profile\"",
 	"invalid-where-tag":                   "invalid-where-tag.yaml:16: FM-13: rule.conditions[0].where.name: dns has no tag \"name\"",
 	"invalid-where-value":                 "invalid-where-value.yaml:16: BB-2: rule.conditions[0].where.direction: \"down\" is not a value of throughput.direction (download, upload)",
 	"invalid-window-missing":              "invalid-window-missing.yaml:14: FM-13: rule.conditions[0].window: required: a duration such as 24h or 720h",

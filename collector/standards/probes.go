@@ -21,7 +21,6 @@ var PlannedProbes = []PlannedProbe{
 	// wifi_ap is written by the snmp probe's controller profiles now; what
 	// the wifi probe adds is not designed yet.
 	{Name: "wifi", Doc: "wireless controller polls and radio scans: access points, clients, Wi-Fi generation and security"},
-	{Name: "filtering", Doc: "the filtering test suite: test pages that must be blocked or allowed, malware test files", Measurements: []string{"filter", "safesearch"}},
 	{Name: "portcheck", Doc: "TCP and UDP connection tests from a school network: VPN ports, management interfaces, guest isolation"},
 }
 

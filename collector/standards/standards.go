@@ -2,6 +2,7 @@ package standards
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/probity-edu/probity/collector/store"
@@ -107,7 +108,7 @@ type Condition struct {
 	Compare    Compare            `json:"compare"`         // threshold on the statistic; for share, a percentage
 	Thresholds map[string]float64 `json:"thresholds,omitempty"`
 	MinSamples int                `json:"min_samples"`        // at least 1
-	GroupBy    string             `json:"group_by,omitempty"` // a tag: every group must pass
+	GroupBy    string             `json:"group_by,omitempty"` // tags, comma separated: every group must pass
 	Unit       string             `json:"unit,omitempty"`     // of the statistic; filled from the field ("%" for share)
 	// Policy is set when a trust policy changed this condition (see
 	// WithOverlay); it keeps the DfE's own limits so both can be shown.
@@ -211,3 +212,20 @@ var CompareOps = []string{OpEq, OpNe, OpLt, OpLe, OpGt, OpGe}
 
 // MatchOps are the operators a per-sample match can use.
 var MatchOps = []string{OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpContainsAny, OpIn}
+
+// GroupTags returns the tags of GroupBy in order; nil without one.
+func (c Condition) GroupTags() []string {
+	if c.GroupBy == "" {
+		return nil
+	}
+	return strings.Split(c.GroupBy, ",")
+}
+
+// GroupWords names GroupBy in words: "target", "profile and target".
+func (c Condition) GroupWords() string {
+	tags := c.GroupTags()
+	if len(tags) <= 1 {
+		return c.GroupBy
+	}
+	return strings.Join(tags[:len(tags)-1], ", ") + " and " + tags[len(tags)-1]
+}

@@ -171,10 +171,17 @@ func buildCondition(rc rawCondition, req Requirement, path string, tab Table, p 
 		}
 	}
 	if rc.GroupBy != "" {
-		if _, ok := tab.Tag(m, rc.GroupBy); !ok {
-			p.add(path+".group_by", "%s has no tag %q", m.Name, rc.GroupBy)
-		} else if rc.GroupBy == "site" || rc.GroupBy == "agent" {
-			p.add(path+".group_by", "rollups merge a site's agents; a rule cannot group by %s", rc.GroupBy)
+		seen := map[string]bool{}
+		for _, g := range strings.Split(rc.GroupBy, ",") {
+			switch _, ok := tab.Tag(m, g); {
+			case !ok:
+				p.add(path+".group_by", "%s has no tag %q", m.Name, g)
+			case g == "site" || g == "agent":
+				p.add(path+".group_by", "rollups merge a site's agents; a rule cannot group by %s", g)
+			case seen[g]:
+				p.add(path+".group_by", "tag %q named twice", g)
+			}
+			seen[g] = true
 		}
 	}
 
