@@ -321,3 +321,51 @@ func (h *frameHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return e
 }
+
+// Listen opens a listener inside the namespace from the test process
+// itself: a socket keeps the namespace of the thread that created it, so
+// a server goroutine of this process then serves the namespace's clients.
+func (n *Netns) Listen(network, address string) (net.Listener, error) {
+	var l net.Listener
+	err := n.do(func() (err error) {
+		l, err = net.Listen(network, address)
+		return err
+	})
+	if err != nil && l != nil { // opened, but the thread could not return
+		l.Close()
+		l = nil
+	}
+	return l, err
+}
+
+// Dial connects from inside the namespace, as Listen listens there. The
+// address must be a literal IP: a name would be looked up by the host's
+// resolver, not the namespace's.
+func (n *Netns) Dial(network, address string, timeout time.Duration) (net.Conn, error) {
+	var c net.Conn
+	err := n.do(func() (err error) {
+		c, err = net.DialTimeout(network, address, timeout)
+		return err
+	})
+	if err != nil && c != nil {
+		c.Close()
+		c = nil
+	}
+	return c, err
+}
+
+// do runs f on a locked thread moved into the namespace; sockets f
+// creates belong to the namespace for good.
+func (n *Netns) do(f func() error) error {
+	ch := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		_, restored, err := inNetns(n.Name, func() ([]int, error) { return nil, f() })
+		if restored {
+			runtime.UnlockOSThread()
+		}
+		// Otherwise the thread stays locked and ends with this goroutine.
+		ch <- err
+	}()
+	return <-ch
+}
