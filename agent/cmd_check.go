@@ -118,6 +118,14 @@ func resultOf(p point.Point) string {
 	if r, ok := p.Fields["result"].(string); ok && r != "" {
 		return r
 	}
+	// A filtering check can complete and still be wrong: a must-block
+	// page that loads, an allow-list site that is blocked.
+	if pass, isBool := p.Fields["pass"].(bool); isBool && !pass && p.Fields["ok"] == true {
+		return fmt.Sprintf("unexpectedly %v", p.Fields["outcome"])
+	}
+	if enf, isBool := p.Fields["enforced"].(bool); isBool && !enf && p.Fields["ok"] == true {
+		return "not enforced"
+	}
 	if ok, isBool := p.Fields["ok"].(bool); isBool && !ok {
 		return "failed"
 	}

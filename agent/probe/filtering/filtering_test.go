@@ -35,7 +35,9 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Profiles = []Profile{{Name: "s", Proxy: "socks5://p:1080"}} }, `profiles[0].proxy: "socks5://p:1080": give http://host:port`},
 		{func(c *Config) { c.Profiles = []Profile{{Name: "s", Proxy: "http://u:p@proxy:8080"}} }, `profiles[0].proxy: put credentials in username and password`},
 		{func(c *Config) { c.Profiles = []Profile{{Name: "s", Username: "u"}} }, `profiles[0].username: credentials need a proxy`},
-		{func(c *Config) { c.Profiles = []Profile{{Name: "s", Proxy: "http://p:1", PasswordFile: filepath.Join(dir, "none")}} }, `profiles[0].password_file: stat`},
+		{func(c *Config) {
+			c.Profiles = []Profile{{Name: "s", Proxy: "http://p:1", PasswordFile: filepath.Join(dir, "none")}}
+		}, `profiles[0].password_file: stat`},
 		{func(c *Config) { c.Resolver = "dns.example" }, `resolver: "dns.example" is not ip:port`},
 		{func(c *Config) { c.SinkholeAddresses = []string{"10.0.0"} }, `sinkhole_addresses[0]: "10.0.0" is not an IP address`},
 		{func(c *Config) { c.InspectCAFile = filepath.Join(dir, "none.pem") }, `inspect_ca_file: stat`},
