@@ -19,13 +19,15 @@ import (
 var templates embed.FS
 
 var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
-	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
-	"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
-	"datePtr":  func(t *time.Time) string { return dateOrDash(t) },
-	"figure":   figure,
-	"standard": standardName,
-	"evidence": evidenceName,
-	"lower":    strings.ToLower,
+	"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+	"day":       func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"datePtr":   func(t *time.Time) string { return dateOrDash(t) },
+	"figure":    figure,
+	"standard":  standardName,
+	"evidence":  evidenceName,
+	"lower":     strings.ToLower,
+	"mechanism": mechanismWords,
+	"join":      func(xs []string) string { return andList(xs) },
 }).ParseFS(templates, "templates/report.html"))
 
 func evidenceName(e string) string {
@@ -145,4 +147,15 @@ func seriesTag(series []string, tag string) []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(seen))
+}
+
+// andList joins "a, b and c".
+func andList(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/probity-edu/probity/collector/score"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/point"
 )
 
 // Source is what Build reads.
@@ -25,6 +26,7 @@ type Source interface {
 	Verdicts(ctx context.Context, site string) ([]store.Verdict, error)
 	VerdictsAt(ctx context.Context, site string, at time.Time) ([]store.Verdict, error)
 	Attestations(ctx context.Context, site string) ([]store.Attestation, error)
+	Points(ctx context.Context, q store.PointQuery) ([]point.Point, error)
 }
 
 // Report is one site's evidence.
@@ -45,6 +47,9 @@ type Report struct {
 	Changes []Change `json:"changes"`
 	// Sections groups Rows by standard for the page; JSON has Rows only.
 	Sections []Section `json:"-"`
+	// Filtering is the log of the last day's filtering checks, with the
+	// targets that were not as expected; nil when there were none.
+	Filtering *Filtering `json:"filtering,omitempty"`
 }
 
 // SiteInfo names the school.
@@ -220,7 +225,9 @@ func BuildWith(ctx context.Context, src Source, cat *standards.Catalogue, siteID
 	if err != nil {
 		return nil, fmt.Errorf("report: agents: %w", err)
 	}
+	hosts := map[string]string{}
 	for _, a := range agents {
+		hosts[a.ID] = a.Hostname
 		ai := AgentInfo{ID: a.ID, Hostname: a.Hostname, Version: a.Version}
 		if !a.LastSeen.IsZero() {
 			ls := a.LastSeen.UTC()
@@ -249,6 +256,9 @@ func BuildWith(ctx context.Context, src Source, cat *standards.Catalogue, siteID
 		}
 	}
 	r.Sections = sections(r.Rows)
+	if r.Filtering, err = buildFiltering(ctx, src, site.ID, hosts, now); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
 	return r, nil
 }
 
