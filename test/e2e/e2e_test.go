@@ -76,6 +76,14 @@ probes:%s
         - {name: www.bing.com}
         - {name: use-application-dns.net}
       timeout: 1s
+  # The shipped filtering suite against the loopback school resolver,
+  # which answers NXDOMAIN for every name but the SafeSearch ones: every
+  # must-block and circumvention check is blocked by DNS, SafeSearch is
+  # enforced by DNS, and no packet leaves loopback.
+  - name: filtering
+    kind: filtering
+    interval: 2s
+    filtering: {resolver: "%[3]s", timeout: 1s}
   - name: cloud
     kind: http
     interval: 1s
@@ -161,7 +169,7 @@ func TestIntegrationE2EChain(t *testing.T) {
 
 	agent := start(t, "agent", e.agentBin, "run", "--config", e.agentConfig)
 	// FM-15 and CL-4 are measured in part (browser lockdown and supplier
-	// checks are attested); FM-13 is measured in part (only the DoH canary).
+	// checks are attested); FM-13 is partly met: no VPN endpoint is set.
 	eventually(t, 60*time.Second, "measured parts of FM-15, FM-13 and CL-4 met", func() bool {
 		v := e.verdicts(t)
 		return v["FM-15"].State == "partly_met" && v["FM-13"].State == "partly_met" && v["CL-4"].State == "partly_met" &&
@@ -201,7 +209,7 @@ func TestIntegrationE2EChain(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	html := string(body)
-	for _, want := range []string{"E2E Academy", "FM-15", "FM-13", "CL-4", "DL-1", "Met", "Partly met", "Attested", "A. Head", "Google"} {
+	for _, want := range []string{"E2E Academy", "FM-15", "FM-13", "CL-4", "DL-1", "Met", "Partly met", "Attested", "A. Head", "SafeSearch enforced", "Filtering checks"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report page lacks %q", want)
 		}
@@ -260,7 +268,7 @@ func TestIntegrationE2EDelivery(t *testing.T) {
 	defer st.Close()
 	stored := map[string]int{}
 	rows := 0
-	for _, m := range []string{"ping", "dns", "http", "host", "agent"} {
+	for _, m := range []string{"ping", "dns", "http", "host", "agent", "filter", "safesearch"} {
 		pts, err := st.Points(context.Background(), store.PointQuery{Site: "e2e-academy", Measurement: m, From: time.Unix(0, 0), To: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
