@@ -78,7 +78,25 @@ type EvidenceStore interface {
 	// most recently recorded first.
 	AttestationHistory(ctx context.Context, site, reqID string) ([]Attestation, error)
 
+	// AddFinding records a reviewer's finding for an annual review period
+	// (text and author required, From before To); findings are never
+	// changed. Findings returns those whose period overlaps [from, to),
+	// oldest first.
+	AddFinding(ctx context.Context, f Finding) (Finding, error)
+	Findings(ctx context.Context, site string, from, to time.Time) ([]Finding, error)
+
 	AdminStore
+}
+
+// Finding is a reviewer's own finding in the annual IT support review
+// (IT-7), kept with the period it is about.
+type Finding struct {
+	ID       int64
+	Site     string
+	From, To time.Time // the review's period
+	Text     string
+	By       string // the person, as signed in
+	At       time.Time
 }
 
 // HistoryInterval is how often an unchanged verdict is written to the

@@ -127,6 +127,7 @@ type Store interface {
 
 	RollupStore
 	EvidenceStore
+	UserStore
 
 	Stats(ctx context.Context) (Stats, error)
 	Close() error

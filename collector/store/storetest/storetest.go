@@ -47,6 +47,9 @@ func Run(t *testing.T, open Open) {
 		{"Prune", testPrune},
 		{"Verdicts", testVerdicts},
 		{"Attestations", testAttestations},
+		{"Findings", testFindings},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}
 	for _, tc := range tests {
