@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -12,6 +16,8 @@ import (
 
 	"github.com/probity-edu/probity/collector/jobs"
 	"github.com/probity-edu/probity/collector/report"
+	"github.com/probity-edu/probity/collector/standards"
+	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/logging"
 )
 
@@ -56,19 +62,27 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var siteID, format, out, since *string
+	var siteID, trust, kind, format, out, since *string
 	c, st, err := setup(ctx, "report", args, stdout, stderr, func(fs *pflag.FlagSet) {
-		siteID = fs.String("site", "", "site id or URN (required)")
-		format = fs.String("format", "html", "html or json")
-		out = fs.String("out", "-", "output file; - for standard output")
-		since = fs.String("since", "90d", "compare with the verdicts as they stood then: 90d, a date (2026-09-01) or RFC 3339")
+		siteID = fs.String("site", "", "site id or URN (this or --trust)")
+		trust = fs.String("trust", "", "every school of this trust (name or id), one file each in the --out folder, with the fleet overview")
+		kind = fs.String("kind", "evidence", "evidence (the Standard 1 evidence report) or review (the annual IT support review)")
+		format = fs.String("format", "html", "html, pdf, csv or json (review: html, pdf or json)")
+		out = fs.String("out", "-", "output file (a folder with --trust); - for standard output")
+		since = fs.String("since", "", "start of the period and the verdicts to compare with: 90d, a date (2026-09-01) or RFC 3339; default 90d, a year for a review")
 	})
 	if err != nil || st == nil {
 		return err
 	}
 	defer st.Close()
-	if *siteID == "" {
-		return fmt.Errorf("--site is required")
+	if (*siteID == "") == (*trust == "") {
+		return fmt.Errorf("give --site or --trust")
+	}
+	if *kind != "evidence" && *kind != "review" {
+		return fmt.Errorf("--kind must be evidence or review, not %q", *kind)
+	}
+	if !slices.Contains([]string{"html", "pdf", "csv", "json"}, *format) || *kind == "review" && *format == "csv" {
+		return fmt.Errorf("--format must be html, pdf, csv or json (a review has no csv), not %q", *format)
 	}
 	now := time.Now()
 	from, err := report.ParseSince(*since, now)
@@ -79,32 +93,114 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	rep, err := report.BuildWith(ctx, st, cat, *siteID, report.Options{Now: now, Since: from})
+	o := report.Options{Now: now, Since: from}
+	if *siteID != "" {
+		return writeReport(ctx, st, cat, *siteID, *kind, *format, *out, o, stdout, stderr)
+	}
+	if *out == "-" {
+		return fmt.Errorf("--trust writes one file per school: give --out a folder")
+	}
+	t, err := report.FindTrust(ctx, st, *trust)
 	if err != nil {
 		return err
 	}
+	fleet, err := report.BuildFleet(ctx, st, cat, t.ID, now)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	began := time.Now()
+	var mu sync.Mutex
+	done := 0
+	err = report.Each(ctx, len(fleet.Schools), 0, func(i int) error {
+		s := fleet.Schools[i]
+		one := time.Now()
+		file := filepath.Join(*out, s.Site.ID+"-"+*kind+"."+*format)
+		if err := writeReport(ctx, st, cat, s.Site.ID, *kind, *format, file, o, io.Discard, io.Discard); err != nil {
+			return fmt.Errorf("%s: %w", s.Site.Name, err)
+		}
+		// Progress: a trust of hundreds of schools takes a while.
+		mu.Lock()
+		done++
+		fmt.Fprintf(stderr, "[%d/%d] %s: %s (%.1f s)\n", done, len(fleet.Schools), s.Site.Name, file, time.Since(one).Seconds())
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	index := filepath.Join(*out, "fleet.json")
+	f, err := os.Create(index)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(fleet); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d reports for %s and the fleet overview (%s) written in %.1f s.\n", len(fleet.Schools), t.Name, index, time.Since(began).Seconds())
+	return nil
+}
+
+// writeReport builds one school's report or review and writes it to out
+// ("-": stdout).
+func writeReport(ctx context.Context, st store.Store, cat *standards.Catalogue, siteID, kind, format, out string, o report.Options, stdout, stderr io.Writer) error {
 	w := stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
+	if out != "-" {
+		f, err := os.Create(out)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		w = f
 	}
-	switch *format {
-	case "html":
-		err = rep.WriteHTML(w)
-	case "json":
-		err = rep.WriteJSON(w)
-	default:
-		return fmt.Errorf("--format must be html or json, not %q", *format)
+	var name string
+	if kind == "review" {
+		rv, err := report.BuildReview(ctx, st, cat, siteID, o)
+		if err != nil {
+			return err
+		}
+		name = rv.Report.Site.Name
+		switch format {
+		case "html":
+			err = rv.WriteHTML(w)
+		case "pdf":
+			err = rv.WritePDF(w)
+		case "json":
+			err = json.NewEncoder(w).Encode(rv)
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		rep, err := report.BuildWith(ctx, st, cat, siteID, o)
+		if err != nil {
+			return err
+		}
+		name = rep.Site.Name
+		switch format {
+		case "html":
+			err = rep.WriteHTML(w)
+		case "pdf":
+			err = rep.WritePDF(w)
+		case "csv":
+			err = rep.WriteCSV(w)
+		case "json":
+			err = rep.WriteJSON(w)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
-	}
-	if *out != "-" {
-		fmt.Fprintf(stderr, "Report for %s written to %s.\n", rep.Site.Name, *out)
+	if out != "-" {
+		fmt.Fprintf(stderr, "%s for %s written to %s.\n", map[string]string{"evidence": "Evidence report", "review": "Annual review"}[kind], name, out)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/probity-edu/probity/collector/report/chart"
 	"github.com/probity-edu/probity/collector/score"
 	"github.com/probity-edu/probity/collector/standards"
 )
@@ -28,6 +29,11 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"lower":     strings.ToLower,
 	"mechanism": mechanismWords,
 	"join":      func(xs []string) string { return andList(xs) },
+	"svg":       chartSVG,
+	"percent":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"period":    periodText,
+	"top":       func(as []Action) []Action { return as[:min(len(as), topActions)] },
+	"more":      func(as []Action) int { return max(0, len(as)-topActions) },
 }).ParseFS(templates, "templates/report.html"))
 
 func evidenceName(e string) string {
@@ -158,4 +164,34 @@ func andList(xs []string) string {
 		return xs[0]
 	}
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
+
+// topActions is how many actions the governors' page lists; the rest are
+// with their rows.
+const topActions = 8
+
+// Chart sizes in points, the same in the page and the PDF.
+const chartWidth, chartHeight = 560.0, 170.0
+
+// chartOf is a report chart as the chart package draws it.
+func chartOf(c Chart) chart.Chart {
+	out := chart.Chart{Title: c.Title, Unit: c.Unit, Threshold: c.Threshold, Op: c.Op, From: c.From, To: c.To}
+	for _, p := range c.Points {
+		out.Points = append(out.Points, chart.Point{Day: p.Day, Value: p.Value})
+	}
+	return out
+}
+
+// chartSVG is the inline SVG of c.
+func chartSVG(c Chart) (template.HTML, error) {
+	var b strings.Builder
+	if err := chart.SVG(&b, chartOf(c), chartWidth, chartHeight); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil // chart escapes every text it writes
+}
+
+// periodText: "3 Mar 2026 to 1 Jun 2026".
+func periodText(p Period) string {
+	return p.From.UTC().Format("2 Jan 2006") + " to " + p.To.UTC().Format("2 Jan 2006")
 }

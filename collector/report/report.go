@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/score"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
@@ -27,6 +28,7 @@ type Source interface {
 	VerdictsAt(ctx context.Context, site string, at time.Time) ([]store.Verdict, error)
 	Attestations(ctx context.Context, site string) ([]store.Attestation, error)
 	Points(ctx context.Context, q store.PointQuery) ([]point.Point, error)
+	Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Bucket, error)
 }
 
 // Report is one site's evidence.
@@ -50,6 +52,24 @@ type Report struct {
 	// Filtering is the log of the last day's filtering checks, with the
 	// targets that were not as expected; nil when there were none.
 	Filtering *Filtering `json:"filtering,omitempty"`
+
+	// Period is what the charts, coverage and changes cover: from
+	// ComparedWith to Generated.
+	Period Period `json:"period"`
+	// Standards is the governors' summary: one line per standard, the
+	// core standards first.
+	Standards []StandardSummary `json:"standards"`
+	// Actions are the gaps of the core standards that are due now, in
+	// catalogue order; every row carries its own action too.
+	Actions  []Action    `json:"actions"`
+	Coverage Coverage    `json:"coverage"`
+	Probes   []ProbeInfo `json:"probes"`
+}
+
+// Period is a span of time [From, To).
+type Period struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 }
 
 // SiteInfo names the school.
@@ -101,6 +121,8 @@ type Row struct {
 	Attested    Attested         `json:"attested"`
 	Attestation *AttestationInfo `json:"attestation,omitempty"` // the current one, from the store
 	Previous    *Previous        `json:"previous,omitempty"`    // set when the state changed
+	Action      *Action          `json:"action,omitempty"`      // the gap and what to do; nil when met
+	Charts      []Chart          `json:"charts,omitempty"`      // daily figures over the period
 }
 
 // What the measured and attested parts of a row are, for the page and for
@@ -255,8 +277,29 @@ func BuildWith(ctx context.Context, src Source, cat *standards.Catalogue, siteID
 			r.Changes = append(r.Changes, Change{ID: row.ID, From: row.Previous.StateLabel, To: row.StateLabel})
 		}
 	}
+	r.Period = Period{From: since.UTC(), To: now.UTC()}
+	r.Actions = []Action{}
+	dc := &dailyCache{src: src, site: site.ID, from: since, to: now}
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		req, _ := cat.Requirement(row.ID)
+		row.Action = action(req, *row)
+		if row.Action != nil && row.Core && row.Action.Due == "now" {
+			r.Actions = append(r.Actions, *row.Action)
+		}
+		if row.Charts, err = charts(ctx, dc, site, req); err != nil {
+			return nil, fmt.Errorf("report: charts: %w", err)
+		}
+	}
+	r.Standards = standardSummaries(cat, r.Rows, r.Compared)
 	r.Sections = sections(r.Rows)
 	if r.Filtering, err = buildFiltering(ctx, src, site.ID, hosts, now); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if r.Coverage, err = coverage(ctx, src, site.ID, since, now); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if r.Probes, err = probes(ctx, src, site.ID, now); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return r, nil

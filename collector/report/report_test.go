@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -219,29 +217,6 @@ func TestBuildWithoutHistory(t *testing.T) {
 	rep.WriteHTML(&html)
 	if rep.Compared != 5 || len(rep.Changes) != 0 || !strings.Contains(html.String(), "No requirement's verdict has changed") {
 		t.Errorf("compared with now: %d compared, changes %+v", rep.Compared, rep.Changes)
-	}
-}
-
-func TestRendererSince(t *testing.T) {
-	st := openStore(t)
-	seed(t, st)
-	site, _ := st.Site(context.Background(), "oak")
-	rr := Renderer{Source: st, Catalogue: testCatalogue(), Now: func() time.Time { return now }}
-	get := func(q string) (int, string) {
-		w := httptest.NewRecorder()
-		if err := rr.RenderHTML(w, httptest.NewRequest("GET", "/sites/oak/report"+q, nil), site); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return w.Code, w.Body.String()
-	}
-	if code, body := get("?since=150d"); code != http.StatusOK || !strings.Contains(body, "Changes since 2 Jan 2026") || !strings.Contains(body, "nothing to compare with") {
-		t.Errorf("since=150d: %d", code)
-	}
-	if code, body := get("?since=2026-05-01"); code != http.StatusOK || !strings.Contains(body, "Changes since 1 May 2026") || !strings.Contains(body, "was not met") {
-		t.Errorf("since=2026-05-01: %d", code)
-	}
-	if code, body := get("?since=tomorrow"); code != http.StatusBadRequest || !strings.Contains(body, "since:") {
-		t.Errorf("since=tomorrow: %d %s", code, body)
 	}
 }
 

@@ -3,42 +3,10 @@ package report
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/probity-edu/probity/collector/standards"
-	"github.com/probity-edu/probity/collector/store"
 )
-
-// Renderer serves report pages: it implements the api's ReportRenderer
-// and reads the query parameter since (see ParseSince).
-type Renderer struct {
-	Source    Source
-	Catalogue *standards.Catalogue
-	Now       func() time.Time // nil: time.Now
-}
-
-// RenderHTML writes site's report page. A bad since is answered 400 here
-// and is not an error of the renderer.
-func (rr Renderer) RenderHTML(w http.ResponseWriter, r *http.Request, site store.Site) error {
-	now := time.Now()
-	if rr.Now != nil {
-		now = rr.Now()
-	}
-	since, err := ParseSince(r.URL.Query().Get("since"), now)
-	if err != nil {
-		http.Error(w, "since: "+err.Error(), http.StatusBadRequest)
-		return nil
-	}
-	rep, err := BuildWith(r.Context(), rr.Source, rr.Catalogue, site.ID, Options{Now: now, Since: since})
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return rep.WriteHTML(w)
-}
 
 // ParseSince reads when to compare with: empty (zero: the default), a date
 // YYYY-MM-DD (midnight UTC), an RFC 3339 time, or a number of days back

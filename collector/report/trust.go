@@ -15,11 +15,11 @@ import (
 
 // Summary is a trust's schools summed up per standard.
 type Summary struct {
-	Trust     TrustInfo         `json:"trust"`
-	Catalogue string            `json:"catalogue"`
-	Generated time.Time         `json:"generated"`
-	Schools   []SchoolInfo      `json:"schools"`
-	Standards []StandardSummary `json:"standards"`
+	Trust     TrustInfo       `json:"trust"`
+	Catalogue string          `json:"catalogue"`
+	Generated time.Time       `json:"generated"`
+	Schools   []SchoolInfo    `json:"schools"`
+	Standards []TrustStandard `json:"standards"`
 }
 
 // TrustInfo names the trust.
@@ -38,10 +38,10 @@ type SchoolInfo struct {
 	Scored *time.Time `json:"scored,omitempty"`
 }
 
-// StandardSummary counts the schools meeting one standard: a school meets
+// TrustStandard counts the schools meeting one standard: a school meets
 // it when every requirement of the standard that applies to its phase is
 // met or attested.
-type StandardSummary struct {
+type TrustStandard struct {
 	Standard string `json:"standard"`
 	Name     string `json:"name"`
 	Core     bool   `json:"core"`
@@ -79,7 +79,7 @@ func TrustSummary(cat *standards.Catalogue, trust store.Trust, sites []store.Sit
 		Catalogue: cat.Version,
 		Generated: now.UTC(),
 		Schools:   []SchoolInfo{},
-		Standards: []StandardSummary{},
+		Standards: []TrustStandard{},
 	}
 	states := map[string]map[string]string{} // site -> requirement -> state
 	for _, site := range sites {
@@ -105,7 +105,7 @@ func TrustSummary(cat *standards.Catalogue, trust store.Trust, sites []store.Sit
 		if len(reqs) == 0 {
 			continue // nothing in the catalogue to meet yet
 		}
-		ss := StandardSummary{Standard: std, Name: standardName(std), Core: slices.Contains(standards.CoreStandards, std), Gaps: []Gap{}}
+		ss := TrustStandard{Standard: std, Name: standardName(std), Core: slices.Contains(standards.CoreStandards, std), Gaps: []Gap{}}
 		gaps := make([]Gap, len(reqs))
 		for i, r := range reqs {
 			gaps[i] = Gap{ReqID: r.ID, Title: r.Title, States: map[string]int{}, Sites: []string{}}

@@ -43,6 +43,12 @@ func (r condResult) samples() int {
 // evalCondition selects the condition's buckets from bs and judges them.
 func evalCondition(c standards.Condition, bs []rollup.Bucket, phase string, now time.Time) condResult {
 	spans := rollup.Window(now, c.Window)
+	return judge(c, bs, phase, func(b *rollup.Bucket) bool { return rollup.Covers(spans, b) })
+}
+
+// judge computes the condition's figure over the buckets in selects and
+// compares it with the threshold for phase.
+func judge(c standards.Condition, bs []rollup.Bucket, phase string, selects func(*rollup.Bucket) bool) condResult {
 	byGroup := map[string]*groupAcc{}
 	if !slices.Contains(standards.Stats, c.Stat) {
 		bs = nil // a rule the loader would reject: no figure rather than a wrong one
@@ -50,7 +56,7 @@ func evalCondition(c standards.Condition, bs []rollup.Bucket, phase string, now 
 	for i := range bs {
 		b := &bs[i]
 		if b.Measurement != c.Measurement || b.Field != c.Field || b.Count == 0 ||
-			!rollup.Covers(spans, b) || !tagsMatch(b.Tags, c.Where) {
+			!selects(b) || !tagsMatch(b.Tags, c.Where) {
 			continue
 		}
 		if c.OnlyOK && b.OK != rollup.OKTrue {
