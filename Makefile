@@ -11,7 +11,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-throughput bench-snmp fuzz cross clean e2e
+.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-report bench-throughput bench-snmp fuzz cross clean e2e
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
 bench: ## benchmarks (results go in docs/benchmarks.md)
-	$(GO) test -run '^$$' -bench . -skip 'BenchmarkScore1000Schools' -benchmem -count 3 ./collector/... ./agent/spool/... ./internal/...
+	$(GO) test -run '^$$' -bench . -skip 'BenchmarkScore1000Schools|BenchmarkReports' -benchmem -count 3 ./collector/... ./agent/spool/... ./internal/...
 
 bench-throughput: ## Probity vs iperf3 -P 4 on tc-shaped links of 50-1000 Mbit/s (root; rewrites docs/benchmarks.md)
 	PROBITY_BENCH_THROUGHPUT=1 $(GO) test -run '^TestBenchThroughput$$' -v -count 1 -timeout 90m ./test/e2e/
@@ -55,6 +55,9 @@ bench-snmp: ## Probity's snmp probe vs prometheus-snmp-exporter on 200 simulated
 
 bench-score: ## score every requirement for 1,000 schools from a year of hourly rollups (target < 60 s)
 	$(GO) test -run '^$$' -bench 'BenchmarkScore1000Schools' -benchtime 1x -timeout 2h -v ./collector/jobs/
+
+bench-report: ## a school's year-long report (HTML and PDF; target < 1 s) and a 50-school trust pack (target < 10 s)
+	$(GO) test -run '^$$' -bench 'BenchmarkReports' -benchtime 3x -timeout 30m -v ./collector/jobs/
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@for p in $$($(GO) list ./...); do \

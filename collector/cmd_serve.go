@@ -13,9 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/probity-edu/probity/collector/api"
+	"github.com/probity-edu/probity/collector/auth"
 	"github.com/probity-edu/probity/collector/jobs"
-	"github.com/probity-edu/probity/collector/report"
 	"github.com/probity-edu/probity/collector/speedtest"
+	"github.com/probity-edu/probity/collector/web"
 	"github.com/probity-edu/probity/internal/logging"
 	"github.com/probity-edu/probity/internal/version"
 	"github.com/probity-edu/probity/internal/wire"
@@ -41,8 +42,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err // Validate has already refused these
 	}
-	srv := &api.Server{Store: st, Reports: report.Renderer{Source: st, Catalogue: cat}, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody),
+	// One authenticator for pages and API, so a session and an admin
+	// token mean the same to both.
+	authn := &auth.Authenticator{Store: st, Idle: cfg.Web.SessionIdle, Max: cfg.Web.SessionMax, Log: log.With("component", "auth")}
+	srv := &api.Server{Store: st, Auth: authn, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody),
 		TrustedProxies: proxies, Log: log.With("component", "api")}
+	pages := &web.Server{Store: st, Catalogue: cat, Auth: authn, SecureCookies: cfg.Web.SecureCookies, Log: log.With("component", "web")}
 	var speed *speedtest.Server
 	if cfg.Speedtest.Enabled {
 		speed = &speedtest.Server{Auth: speedtest.StoreAuth{Store: st}, MaxDuration: cfg.Speedtest.MaxDuration,
@@ -53,7 +58,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: withSpeedtest(srv.Handler(), speed), ConnContext: speedtest.ConnContext, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: withSpeedtest(pages.Handler(srv.Handler()), speed), ConnContext: speedtest.ConnContext, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: cfg.Retention.Raw, HourlyRetention: cfg.Retention.Hourly, Log: log.With("component", "jobs")}
 
 	jobCtx, stopJobs := context.WithCancel(ctx)
@@ -66,6 +71,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		{"rollup", cfg.Jobs.RollupEvery, runner.Rollup},
 		{"score", cfg.Jobs.ScoreEvery, runner.ScoreAll},
 		{"prune", cfg.Jobs.PruneEvery, runner.Prune},
+		{"sessions", cfg.Jobs.PruneEvery, pages.Prune},
 	} {
 		wg.Add(1)
 		go func() { defer wg.Done(); runner.Every(jobCtx, j.name, j.every, j.fn) }()
@@ -94,7 +100,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // withSpeedtest serves the speed-test paths from sp (nil: not served) and
-// everything else from the API. The speed test stays outside the API's
+// everything else from the pages and the API. The speed test stays outside the API's
 // instrumented mux, whose response wrapper would hide the connection's
 // deadlines from it.
 func withSpeedtest(apiHandler http.Handler, sp *speedtest.Server) http.Handler {

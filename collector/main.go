@@ -45,6 +45,11 @@ Usage:
                                                              per standard, how many schools meet it; the commonest gaps
   probity-collector admin token --name N | --list | --revoke N
                                                              admin tokens for the attestation API
+  probity-collector user add --name N --role trust_admin|school_viewer [--trust T] [--site S] [--password-stdin]
+                                                             add a person who signs in to the web pages; prints a
+                                                             generated password once unless --password-stdin
+  probity-collector user list | user passwd --name N [--password-stdin] | user disable --name N
+                                                             list users, set a new password, disable one
   probity-collector standards list [--standard S] [--core[=false]] [--evidence E] [--policy FILE] [--json]
                                                              list the DfE requirements
   probity-collector standards show ID [--policy FILE] [--json]
@@ -81,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	cmd, rest := args[0], args[1:]
 	// Two-word commands: trust add, site add|list, agent token|list.
-	if (cmd == "trust" || cmd == "site" || cmd == "agent" || cmd == "admin" || cmd == "standards") && len(rest) > 0 {
+	if (cmd == "trust" || cmd == "site" || cmd == "agent" || cmd == "admin" || cmd == "standards" || cmd == "user") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	handlers := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
@@ -98,6 +103,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"attestations":   cmdAttestations,
 		"trust summary":  cmdTrustSummary,
 		"admin token":    cmdAdminToken,
+		"user add":       cmdUserAdd,
+		"user list":      cmdUserList,
+		"user passwd":    cmdUserPasswd,
+		"user disable":   cmdUserDisable,
 		"standards list": cmdStandardsList,
 		"standards show": cmdStandardsShow,
 	}

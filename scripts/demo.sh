@@ -41,6 +41,16 @@ if ! collector site list 2>/dev/null | grep -q '^demo-school '; then
   collector site add --trust "Demo Trust" --name "Demo School" --id demo-school --urn 100000 --phase secondary
 fi
 
+# A trust administrator to sign in with. Its password is generated afresh
+# on every run (and printed below), so nothing secret is kept in the repo.
+DEMO_USER=demo-admin
+if collector user list 2>/dev/null | grep -q "^${DEMO_USER} "; then
+  out=$(collector user passwd --name "$DEMO_USER")
+else
+  out=$(collector user add --name "$DEMO_USER" --role trust_admin --trust "Demo Trust")
+fi
+DEMO_PASSWORD=$(printf '%s\n' "$out" | sed -n 's/^Password (shown only this once): //p')
+
 # Enrol the local agent once; its credential lives in data/agent.
 if [ ! -f "$DATA/agent/credential.json" ]; then
   token=$(collector agent token --site demo-school 2>/dev/null)
@@ -59,9 +69,12 @@ pids+=($!)
 cat <<MSG
 
   Probity is running.
-    Evidence report:  $URL/sites/demo-school/report
+    Sign in:          $URL/login
+      name:           $DEMO_USER
+      password:       $DEMO_PASSWORD
     All schools:      $URL/
-    Verdicts (JSON):  $URL/api/v1/sites/demo-school/verdicts
+    Evidence report:  $URL/schools/demo-school/report
+    Verdicts (JSON):  $URL/api/v1/sites/demo-school/verdicts (signed in, or with an admin token)
     Metrics:          $URL/metrics
   The agent measures every 15-30 s and the collector scores every 15 s.
   Press Ctrl-C to stop both.

@@ -2,7 +2,7 @@
 # Installs the system packages the integration tests use (Debian 12, as
 # root). Safe to run again: apt skips what is installed.
 set -euo pipefail
-pkgs=(iproute2 iptables nftables iputils-ping ca-certificates iperf3 ethtool snmpd snmp snmpsim e2guardian dnsmasq-base)
+pkgs=(iproute2 iptables nftables iputils-ping ca-certificates iperf3 ethtool snmpd snmp snmpsim e2guardian dnsmasq-base chromium poppler-utils curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -18,3 +18,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "setup-test: system packages present: ${pkgs[*]}"
+
+# axe-core, the accessibility checker the browser tests run inside Chromium,
+# from the npm registry (no Node.js needed), pinned by version and hash.
+axe_version=4.14.1
+axe_sha256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+axe_dir="${PROBITY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/probity}/axe-core-$axe_version"
+if [ ! -f "$axe_dir/axe.min.js" ]; then
+  tmp=$(mktemp -d)
+  curl -fsSL "https://registry.npmjs.org/axe-core/-/axe-core-$axe_version.tgz" -o "$tmp/axe.tgz"
+  echo "$axe_sha256  $tmp/axe.tgz" | sha256sum -c --quiet
+  mkdir -p "$axe_dir"
+  tar -xzf "$tmp/axe.tgz" -C "$tmp"
+  cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$axe_dir/"
+  rm -rf "$tmp"
+fi
+echo "setup-test: axe-core $axe_version in $axe_dir"

@@ -1,7 +1,9 @@
 // Package api serves the collector's HTTP interface: enrolment, ingest and whoami for
 // agents; sites, verdicts (current and as they stood at a time),
-// attestations and trust summaries as JSON; the report page, health and
-// metrics. Writes people make (attestations) need an admin token.
+// attestations and trust summaries as JSON; health and metrics. Reads
+// need a signed-in session or an admin token and show only the schools
+// the principal may see (collector/auth); writes people make
+// (attestations) need an admin token. Pages are collector/web's.
 package api
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/probity-edu/probity/collector/auth"
 	"github.com/probity-edu/probity/collector/ingest"
 	"github.com/probity-edu/probity/collector/report"
 	"github.com/probity-edu/probity/collector/standards"
@@ -27,16 +30,12 @@ import (
 	"github.com/probity-edu/probity/internal/wire"
 )
 
-// ReportRenderer writes a site's report page; the api does not know how
-// reports are built.
-type ReportRenderer interface {
-	RenderHTML(w http.ResponseWriter, r *http.Request, site store.Site) error
-}
-
 // Server holds what the handlers need.
 type Server struct {
-	Store   store.Store
-	Reports ReportRenderer
+	Store store.Store
+	// Auth resolves who is reading; nil means admin tokens and sessions
+	// in Store with the default limits.
+	Auth *auth.Authenticator
 	// Catalogue validates attestations and sums trusts up; nil means
 	// standards.Default().
 	Catalogue *standards.Catalogue
@@ -68,6 +67,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
+	if s.Auth == nil {
+		s.Auth = &auth.Authenticator{Store: s.Store, Now: s.Now, Log: s.Log}
+	}
 	s.m = newMetrics(s.Store)
 	s.m.reg.MustRegister(s.Collectors...)
 	mux := http.NewServeMux()
@@ -83,9 +85,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST "+wire.SitesPath+"/{id}/attestations", s.addAttestation)
 	route("GET "+TrustsPath, s.trusts)
 	route("GET "+TrustsPath+"/{id}/summary", s.trustSummary)
-	route("GET /sites/{id}/report", s.report)
 	route("GET "+wire.HealthPath, s.health)
-	route("GET /{$}", s.index)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	return mux
 }
@@ -276,6 +276,10 @@ type SiteJSON struct {
 }
 
 func (s *Server) sites(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.reader(w, r)
+	if !ok {
+		return
+	}
 	sites, err := s.Store.Sites(r.Context())
 	if err != nil {
 		s.Log.Error("listing sites", "err", err)
@@ -283,8 +287,8 @@ func (s *Server) sites(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]SiteJSON, 0, len(sites))
-	for _, st := range sites {
-		out = append(out, SiteJSON{ID: st.ID, Name: st.Name, URN: st.URN, Phase: st.Phase, TrustID: st.TrustID, Created: st.Created, Report: "/sites/" + st.ID + "/report"})
+	for _, st := range p.Visible(sites) {
+		out = append(out, SiteJSON{ID: st.ID, Name: st.Name, URN: st.URN, Phase: st.Phase, TrustID: st.TrustID, Created: st.Created, Report: "/schools/" + st.ID + "/report"})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -297,6 +301,48 @@ type VerdictJSON struct {
 	Evidence    json.RawMessage `json:"evidence,omitempty"`
 	Catalogue   string          `json:"catalogue"`
 	EvaluatedAt time.Time       `json:"evaluated_at"`
+}
+
+// readableSite answers 401 to nobody and 404 for a site that does not
+// exist or that the principal may not read, alike, so a school viewer
+// cannot probe which other schools exist.
+func (s *Server) readableSite(w http.ResponseWriter, r *http.Request) (store.Site, bool) {
+	p, ok := s.reader(w, r)
+	if !ok {
+		return store.Site{}, false
+	}
+	site, err := s.Store.Site(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.CanRead(site)) {
+		writeJSON(w, http.StatusNotFound, apiError{fmt.Sprintf("no site %q", r.PathValue("id"))})
+		return store.Site{}, false
+	}
+	if err != nil {
+		s.Log.Error("site lookup", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"store unavailable"})
+		return store.Site{}, false
+	}
+	return site, true
+}
+
+// reader resolves who is reading, or answers 401 (nobody, or a bad
+// admin token) or 500.
+func (s *Server) reader(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+	p, err := s.Auth.Principal(r)
+	switch {
+	case errors.Is(err, auth.ErrBadToken):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="probity-collector"`)
+		writeJSON(w, http.StatusUnauthorized, apiError{"unknown or revoked admin token"})
+		return p, false
+	case err != nil:
+		s.Log.Error("resolving the reader", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{"store unavailable"})
+		return p, false
+	case !p.Authenticated():
+		w.Header().Set("WWW-Authenticate", `Bearer realm="probity-collector"`)
+		writeJSON(w, http.StatusUnauthorized, apiError{"sign in at /login, or send Authorization: Bearer <admin token> (see `probity-collector admin token`)"})
+		return p, false
+	}
+	return p, true
 }
 
 func (s *Server) siteOr404(w http.ResponseWriter, r *http.Request) (store.Site, bool) {
@@ -314,7 +360,7 @@ func (s *Server) siteOr404(w http.ResponseWriter, r *http.Request) (store.Site, 
 }
 
 func (s *Server) verdicts(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.siteOr404(w, r)
+	site, ok := s.readableSite(w, r)
 	if !ok {
 		return
 	}
@@ -340,17 +386,6 @@ func (s *Server) verdicts(w http.ResponseWriter, r *http.Request) {
 		out = append(out, VerdictJSON{ReqID: v.ReqID, State: v.State, Summary: v.Summary, Evidence: json.RawMessage(v.Evidence), Catalogue: v.Catalogue, EvaluatedAt: v.EvaluatedAt})
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) report(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.siteOr404(w, r)
-	if !ok {
-		return
-	}
-	if err := s.Reports.RenderHTML(w, r, site); err != nil {
-		s.Log.Error("report", "site", site.ID, "err", err)
-		http.Error(w, "report failed; see the collector log", http.StatusInternalServerError)
-	}
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

@@ -199,7 +199,7 @@ func (s *Server) addAttestation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) attestations(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.siteOr404(w, r)
+	site, ok := s.readableSite(w, r)
 	if !ok {
 		return
 	}

@@ -199,7 +199,7 @@ func TestAttestationSupersedeAndHistory(t *testing.T) {
 	}
 
 	var cur []AttestationJSON
-	if code, _, body := f.do(t, "GET", attPath, "", nil, &cur); code != http.StatusOK || len(cur) != 2 {
+	if code, _, body := f.do(t, "GET", attPath, readerSecret, nil, &cur); code != http.StatusOK || len(cur) != 2 {
 		t.Fatalf("current: %d %s", code, body)
 	}
 	for _, a := range cur {
@@ -208,21 +208,21 @@ func TestAttestationSupersedeAndHistory(t *testing.T) {
 		}
 	}
 	var hist []AttestationJSON
-	if code, _, body := f.do(t, "GET", attPath+"?history=1&requirement=DL-1", "", nil, &hist); code != http.StatusOK || len(hist) != 2 {
+	if code, _, body := f.do(t, "GET", attPath+"?history=1&requirement=DL-1", readerSecret, nil, &hist); code != http.StatusOK || len(hist) != 2 {
 		t.Fatalf("history: %d %s", code, body)
 	}
 	if hist[0].ID != second.ID || hist[1].ID != first.ID || hist[1].SupersededBy != second.ID || hist[1].SupersededAt.IsZero() {
 		t.Errorf("DL-1 history = %+v; want the second, then the first superseded by it", hist)
 	}
-	if code, _, _ := f.do(t, "GET", attPath+"?history=1", "", nil, &hist); code != http.StatusOK || len(hist) != 3 {
+	if code, _, _ := f.do(t, "GET", attPath+"?history=1", readerSecret, nil, &hist); code != http.StatusOK || len(hist) != 3 {
 		t.Errorf("all history: %d, %d entries, want 3", code, len(hist))
 	}
 	// By URN too, and a bad history value is named.
-	if code, _, _ := f.do(t, "GET", "/api/v1/sites/111/attestations", "", nil, &cur); code != http.StatusOK || len(cur) != 2 {
+	if code, _, _ := f.do(t, "GET", "/api/v1/sites/111/attestations", readerSecret, nil, &cur); code != http.StatusOK || len(cur) != 2 {
 		t.Errorf("by URN: %d, %d", code, len(cur))
 	}
 	var e fieldErrorBody
-	if code, _, _ := f.do(t, "GET", attPath+"?history=maybe", "", nil, &e); code != http.StatusBadRequest || e.Fields[0].Field != "history" {
+	if code, _, _ := f.do(t, "GET", attPath+"?history=maybe", readerSecret, nil, &e); code != http.StatusBadRequest || e.Fields[0].Field != "history" {
 		t.Errorf("history=maybe: %d %+v", code, e)
 	}
 }
@@ -243,7 +243,7 @@ func TestVerdictsAt(t *testing.T) {
 	}
 	get := func(q string) (int, []VerdictJSON, string) {
 		var out []VerdictJSON
-		code, _, raw := f.do(t, "GET", "/api/v1/sites/oak/verdicts"+q, "", nil, nil)
+		code, _, raw := f.do(t, "GET", "/api/v1/sites/oak/verdicts"+q, readerSecret, nil, nil)
 		if code == http.StatusOK {
 			json.Unmarshal([]byte(raw), &out)
 		}
@@ -295,11 +295,11 @@ func TestTrustSummary(t *testing.T) {
 	save("ash", map[string]string{"FM-13": "not_met", "FM-15": "partly_met", "DL-1": "attested", "CY-22": "attestation_expired", "BB-3": "met"})
 
 	var sum report.Summary
-	code, _, raw := f.do(t, "GET", "/api/v1/trusts/"+url.PathEscape("Trust")+"/summary", "", nil, &sum)
+	code, _, raw := f.do(t, "GET", "/api/v1/trusts/"+url.PathEscape("Trust")+"/summary", readerSecret, nil, &sum)
 	if code != http.StatusOK {
 		t.Fatalf("summary by name: %d %s", code, raw)
 	}
-	got := map[string]report.StandardSummary{}
+	got := map[string]report.TrustStandard{}
 	for _, s := range sum.Standards {
 		got[s.Standard] = s
 	}
@@ -319,14 +319,14 @@ func TestTrustSummary(t *testing.T) {
 		t.Errorf("broadband = %+v; want it to apply to ash only, which meets it", bb)
 	}
 	var byID report.Summary
-	if code, _, _ := f.do(t, "GET", "/api/v1/trusts/"+strconv.FormatInt(tr.ID, 10)+"/summary", "", nil, &byID); code != http.StatusOK || byID.Trust.Name != "Trust" {
+	if code, _, _ := f.do(t, "GET", "/api/v1/trusts/"+strconv.FormatInt(tr.ID, 10)+"/summary", readerSecret, nil, &byID); code != http.StatusOK || byID.Trust.Name != "Trust" {
 		t.Errorf("summary by id: %d %+v", code, byID.Trust)
 	}
-	if code, _, _ := f.do(t, "GET", "/api/v1/trusts/Nobody/summary", "", nil, nil); code != http.StatusNotFound {
+	if code, _, _ := f.do(t, "GET", "/api/v1/trusts/Nobody/summary", readerSecret, nil, nil); code != http.StatusNotFound {
 		t.Errorf("unknown trust: %d", code)
 	}
 	var list []TrustJSON
-	if code, _, _ := f.do(t, "GET", "/api/v1/trusts", "", nil, &list); code != http.StatusOK || len(list) != 2 || !strings.HasSuffix(list[1].Summary, "/summary") {
+	if code, _, _ := f.do(t, "GET", "/api/v1/trusts", readerSecret, nil, &list); code != http.StatusOK || len(list) != 2 || !strings.HasSuffix(list[1].Summary, "/summary") {
 		t.Errorf("trusts: %d %+v", code, list)
 	}
 }

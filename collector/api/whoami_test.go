@@ -52,7 +52,7 @@ func (f *fixture) behindProxy(t *testing.T, trusted ...string) *httptest.Server 
 	for _, p := range trusted {
 		ps = append(ps, netip.MustParsePrefix(p))
 	}
-	s := &Server{Store: f.st, Reports: fakeReports{}, Catalogue: testCatalogue(), TrustedProxies: ps, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := &Server{Store: f.st, Catalogue: testCatalogue(), TrustedProxies: ps, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return srv

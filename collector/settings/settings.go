@@ -30,6 +30,7 @@ type Collector struct {
 	Standards Standards      `yaml:"standards"`
 	Server    Server         `yaml:"server"`
 	Speedtest Speedtest      `yaml:"speedtest"`
+	Web       Web            `yaml:"web"`
 }
 
 // Server says whom the HTTP server believes about where a request came from.
@@ -67,6 +68,33 @@ func (s Server) Proxies() ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, errors.Join(errs...)
+}
+
+// Web tunes the web UI's sign-in sessions.
+type Web struct {
+	// SecureCookies marks the session cookie Secure even when the request
+	// reached the collector over plain HTTP, as it does behind a reverse
+	// proxy that ends TLS. A request over TLS always gets a Secure cookie.
+	SecureCookies bool `yaml:"secure_cookies"`
+	// SessionIdle ends a session after this long without a request.
+	SessionIdle time.Duration `yaml:"session_idle"`
+	// SessionMax ends a session this long after sign-in, however active.
+	SessionMax time.Duration `yaml:"session_max"`
+}
+
+// Validate names the key that is wrong.
+func (w Web) Validate() error {
+	var errs []error
+	if w.SessionIdle < time.Minute {
+		errs = append(errs, cfgerr.Errorf("session_idle", "must be at least 1m, not %s", w.SessionIdle))
+	}
+	if w.SessionMax < w.SessionIdle {
+		errs = append(errs, cfgerr.Errorf("session_max", "must be at least session_idle (%s), not %s", w.SessionIdle, w.SessionMax))
+	}
+	if w.SessionMax > 90*24*time.Hour {
+		errs = append(errs, cfgerr.Errorf("session_max", "must be at most 2160h (90 days), not %s", w.SessionMax))
+	}
+	return errors.Join(errs...)
 }
 
 // Speedtest is the broadband speed-test server the collector runs on its
@@ -141,6 +169,7 @@ func Defaults() Collector {
 		Jobs:      Jobs{ScoreEvery: 5 * time.Minute, RollupEvery: 10 * time.Minute, PruneEvery: time.Hour},
 		Enrolment: Enrolment{TokenTTL: 7 * 24 * time.Hour},
 		Speedtest: Speedtest{Enabled: true, MaxDuration: 60 * time.Second, MaxConcurrent: 32},
+		Web:       Web{SessionIdle: 8 * time.Hour, SessionMax: 7 * 24 * time.Hour},
 	}
 }
 
@@ -203,5 +232,6 @@ func (c *Collector) Validate() error {
 		errs = append(errs, cfgerr.Prefix("server", err))
 	}
 	errs = append(errs, cfgerr.Prefix("speedtest", c.Speedtest.Validate()))
+	errs = append(errs, cfgerr.Prefix("web", c.Web.Validate()))
 	return errors.Join(errs...)
 }

@@ -32,6 +32,7 @@ func TestInvalid(t *testing.T) {
 		"invalid-key.yaml":       "invalid-key.yaml:2: jobs.score_evry: unknown key",
 		"invalid-proxies.yaml":   `invalid-proxies.yaml:4: server.trusted_proxies[1]: must be a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address, not "192.168.1.300/24"`,
 		"invalid-speedtest.yaml": "invalid-speedtest.yaml:2: speedtest.max_duration: must be between 1s and 5m, not 10m0s",
+		"invalid-web.yaml":       "invalid-web.yaml:2: web.session_idle: must be at least 1m, not 30s",
 	}
 	for file, want := range cases {
 		c := Defaults()
@@ -105,5 +106,18 @@ func TestTrustedProxiesFromEnvironment(t *testing.T) {
 	}
 	if !slices.Equal(c.Server.TrustedProxies, []string{"127.0.0.0/8", "10.0.0.0/8"}) {
 		t.Errorf("trusted_proxies from env = %q", c.Server.TrustedProxies)
+	}
+}
+
+func TestWebDefaults(t *testing.T) {
+	d := Defaults().Web
+	if d.SecureCookies || d.SessionIdle != 8*time.Hour || d.SessionMax != 7*24*time.Hour {
+		t.Errorf("web defaults = %+v, want insecure-allowed cookies, 8h idle, 168h max", d)
+	}
+	if err := d.Validate(); err != nil {
+		t.Errorf("defaults invalid: %v", err)
+	}
+	if err := (Web{SessionIdle: 2 * time.Hour, SessionMax: time.Hour}).Validate(); err == nil || !strings.Contains(err.Error(), "session_max: must be at least session_idle") {
+		t.Errorf("max below idle: %v", err)
 	}
 }

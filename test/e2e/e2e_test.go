@@ -121,6 +121,7 @@ func (e *env) startCollector(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+	e.authorize(t)
 }
 
 func writeFile(t *testing.T, path, body string) {

@@ -145,6 +145,54 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	t.Fatalf("timed out after %s waiting for %s", within, what)
 }
 
+// readers holds an admin token per collector address: reads of the API
+// and the report pages need a principal, and the tests read as the
+// operator.
+var readers = struct {
+	sync.Mutex
+	tokens map[string]string // host:port → admin token
+}{tokens: map[string]string{}}
+
+// authorize creates an admin token on e's collector, once per address,
+// for every request the test itself makes to it (http.Get and getJSON go
+// through http.DefaultClient, whose transport adds it).
+func (e *env) authorize(t *testing.T) {
+	t.Helper()
+	host := strings.TrimPrefix(e.base, "http://")
+	readers.Lock()
+	_, done := readers.tokens[host]
+	readers.Unlock()
+	if done {
+		return // a restarted collector keeps its store and its tokens
+	}
+	tok := strings.TrimSpace(run(t, e.collectorBin, append([]string{"admin", "token", "--name", "e2e reader"}, e.collectorArgs...)...))
+	readers.Lock()
+	readers.tokens[host] = tok
+	readers.Unlock()
+	t.Cleanup(func() {
+		readers.Lock()
+		delete(readers.tokens, host)
+		readers.Unlock()
+	})
+}
+
+// readerTransport adds the collector's admin token to the test's own
+// requests that carry no Authorization of their own.
+type readerTransport struct{ base http.RoundTripper }
+
+func (rt readerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	readers.Lock()
+	tok := readers.tokens[r.URL.Host]
+	readers.Unlock()
+	if tok != "" && r.Header.Get("Authorization") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return rt.base.RoundTrip(r)
+}
+
+func init() { http.DefaultClient.Transport = readerTransport{base: http.DefaultTransport} }
+
 func getJSON(url string, v any) error {
 	resp, err := http.Get(url)
 	if err != nil {
