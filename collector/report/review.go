@@ -23,14 +23,14 @@ const DueWindow = 120 * 24 * time.Hour
 type Review struct {
 	Report *Report `json:"report"`
 	// Trend is each standard's state at the end of every month of the period.
-	Trend    []StandardTrend `json:"trend"`
-	Months   []time.Time     `json:"months"`
-	Outages  []Outage        `json:"outages"`
-	Outage   OutageTotals    `json:"outage_totals"`
-	Filter   []FilterMonth   `json:"filtering_history"`
-	Support  []DeviceSupport `json:"end_of_support"`
+	Trend    []StandardTrend  `json:"trend"`
+	Months   []time.Time      `json:"months"`
+	Outages  []Outage         `json:"outages"`
+	Outage   OutageTotals     `json:"outage_totals"`
+	Filter   []FilterMonth    `json:"filtering_history"`
+	Support  []DeviceSupport  `json:"end_of_support"`
 	Due      []AttestationDue `json:"attestations_due"`
-	Findings []FindingInfo   `json:"findings"`
+	Findings []FindingInfo    `json:"findings"`
 }
 
 // StandardTrend is one standard's month-end states.

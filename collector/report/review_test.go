@@ -224,7 +224,9 @@ func TestChartsAndSummary(t *testing.T) {
 }
 
 func TestStandardState(t *testing.T) {
-	j := func(id, state, due string) judged { return judged{id: id, title: "T" + id, state: state, summary: "S" + id, due: due} }
+	j := func(id, state, due string) judged {
+		return judged{id: id, title: "T" + id, state: state, summary: "S" + id, due: due}
+	}
 	for _, c := range []struct {
 		rs         []judged
 		state, why string
@@ -297,7 +299,7 @@ func TestSampleReport(t *testing.T) {
 	ctx := context.Background()
 	if _, err := st.AddFinding(ctx, store.Finding{Site: "oak", From: now.AddDate(-1, 0, 0), To: now,
 		Text: "The line upgrade in February brought the download speed over the DfE's 100 Mbit/s; the backup line is still to be tested.",
-		By: "Chair of governors", At: now.Add(-time.Hour)}); err != nil {
+		By:   "Chair of governors", At: now.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	rv, err := BuildReview(ctx, st, standards.Default(), "oak", Options{Now: now})
