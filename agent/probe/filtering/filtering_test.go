@@ -102,13 +102,6 @@ func newLab(t *testing.T) *lab {
 			c.Close()
 		}
 	}()
-	shut, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shutPort := shut.Addr().(*net.TCPAddr).Port
-	shut.Close()
-
 	var recs []string
 	for _, n := range []string{"allowed.test", "blockpage.test", "forbidden.test", "yt.test", "plain-yt.test", "vpn.test", "doh-open.test"} {
 		recs = append(recs, n+". 60 IN A 127.0.0.1")
@@ -121,8 +114,16 @@ func newLab(t *testing.T) *lab {
 		"canary-open.test. 60 IN A 192.0.2.1",
 		"relay-nodata.test. 60 IN TXT \"no address here\"",
 	)
-	l := &lab{dns: testenv.StartDNS(t, recs, "nx.test", "canary.test"), dir: t.TempDir(),
-		openPort: open.Addr().(*net.TCPAddr).Port, shutPort: shutPort}
+	dnsSrv := testenv.StartDNS(t, recs, "nx.test", "canary.test")
+	// The closed port is picked after every listener of the lab exists, so
+	// the kernel cannot hand it to one of them.
+	shut, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shutPort := shut.Addr().(*net.TCPAddr).Port
+	shut.Close()
+	l := &lab{dns: dnsSrv, dir: t.TempDir(), openPort: open.Addr().(*net.TCPAddr).Port, shutPort: shutPort}
 	w := strconv.Itoa(webPort)
 	suite := `name: lab
 description: Loopback targets for every classification path.

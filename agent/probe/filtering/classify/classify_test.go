@@ -273,7 +273,6 @@ func TestCheck(t *testing.T) {
 	authURL.User = url.UserPassword("probe", "s3cret")
 	badAuthURL := *authProxy
 	badAuthURL.User = url.UserPassword("probe", "wrong")
-	downProxy, _ := url.Parse("http://" + closedPort(t))
 
 	// A resolver that receives queries and never answers.
 	mute, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -285,6 +284,11 @@ func TestCheck(t *testing.T) {
 	dns := func(o Options) Options { o.Resolver = zone.Addr; return o }
 	pub := Options{Resolver: zone.Addr, AllowPrivate: true, BlockPages: fakePages{}}
 
+	// The closed port is picked after every listener of the test exists:
+	// picked before, the kernel could hand the same port to one of them.
+	reset, silent1, silent2 := resetServer(t), silentServer(t), silentServer(t)
+	closed := closedPort(t)
+	downProxy, _ := url.Parse("http://" + closedPort(t))
 	cases := []struct {
 		name      string
 		target    string
@@ -304,10 +308,10 @@ func TestCheck(t *testing.T) {
 		{":: is a sinkhole by default", "http://v6zero.test/", dns(Options{}), Blocked, DNSSinkhole, "::"},
 		{"silent resolver is an error", "http://site.test/", Options{Resolver: mute.LocalAddr().String(), Timeout: 300 * time.Millisecond}, Error, Timeout, "dns"},
 		{"silent resolver blocks when told", "http://site.test/", Options{Resolver: mute.LocalAddr().String(), Timeout: 300 * time.Millisecond, TimeoutIsBlock: true}, Blocked, Timeout, "dns"},
-		{"connection refused", "http://" + closedPort(t) + "/", pub, Blocked, TCPReset, ""},
-		{"reset during exchange", "http://" + resetServer(t) + "/", pub, Blocked, TCPReset, ""},
-		{"silence is an error", "http://" + silentServer(t) + "/", Options{Timeout: 300 * time.Millisecond}, Error, Timeout, ""},
-		{"silence blocks when told", "http://" + silentServer(t) + "/", Options{Timeout: 300 * time.Millisecond, TimeoutIsBlock: true}, Blocked, Timeout, ""},
+		{"connection refused", "http://" + closed + "/", pub, Blocked, TCPReset, ""},
+		{"reset during exchange", "http://" + reset + "/", pub, Blocked, TCPReset, ""},
+		{"silence is an error", "http://" + silent1 + "/", Options{Timeout: 300 * time.Millisecond}, Error, Timeout, ""},
+		{"silence blocks when told", "http://" + silent2 + "/", Options{Timeout: 300 * time.Millisecond, TimeoutIsBlock: true}, Blocked, Timeout, ""},
 		{"block page", plain.URL + "/blocked", pub, Blocked, HTTPBlockPage, "acme"},
 		{"403 without known page", plain.URL + "/forbidden", pub, Blocked, HTTPStatus, "403"},
 		{"451", plain.URL + "/legal", pub, Blocked, HTTPStatus, "451"},
