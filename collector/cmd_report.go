@@ -65,7 +65,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var siteID, trust, kind, format, out, since *string
 	c, st, err := setup(ctx, "report", args, stdout, stderr, func(fs *pflag.FlagSet) {
 		siteID = fs.String("site", "", "site id or URN (this or --trust)")
-		trust = fs.String("trust", "", "every school of this trust (name or id), one file each in the --out folder, with the fleet overview")
+		trust = fs.String("trust", "", "every school of this trust (name or id), one file each in the --out folder, with the trust report (trust.html, trust.pdf) and fleet.json")
 		kind = fs.String("kind", "evidence", "evidence (the Standard 1 evidence report) or review (the annual IT support review)")
 		format = fs.String("format", "html", "html, pdf, csv or json (review: html, pdf or json)")
 		out = fs.String("out", "-", "output file (a folder with --trust); - for standard output")
@@ -131,6 +131,22 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	for _, tr := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{{"trust.html", fleet.WriteHTML}, {"trust.pdf", fleet.WritePDF}} {
+		f, err := os.Create(filepath.Join(*out, tr.name))
+		if err != nil {
+			return err
+		}
+		if err := tr.write(f); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
 	index := filepath.Join(*out, "fleet.json")
 	f, err := os.Create(index)
 	if err != nil {
@@ -145,7 +161,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%d reports for %s and the fleet overview (%s) written in %.1f s.\n", len(fleet.Schools), t.Name, index, time.Since(began).Seconds())
+	fmt.Fprintf(stderr, "%d reports for %s, the trust report (trust.html, trust.pdf) and the fleet overview (%s) written in %.1f s.\n", len(fleet.Schools), t.Name, index, time.Since(began).Seconds())
 	return nil
 }
 

@@ -42,6 +42,7 @@ type FleetSchool struct {
 
 // Fleet is the overview of many schools against the core standards.
 type Fleet struct {
+	Trust     string         `json:"trust,omitempty"` // the trust's name; "" for every trust
 	Generated time.Time      `json:"generated"`
 	Standards []StandardName `json:"core_standards"`
 	Schools   []FleetSchool  `json:"schools"`
@@ -72,7 +73,7 @@ func BuildFleet(ctx context.Context, src FleetSource, cat *standards.Catalogue, 
 	if err != nil {
 		return nil, fmt.Errorf("fleet: sites: %w", err)
 	}
-	f := &Fleet{Generated: now.UTC(), Schools: []FleetSchool{}}
+	f := &Fleet{Trust: trustName[trustID], Generated: now.UTC(), Schools: []FleetSchool{}}
 	for _, std := range standards.CoreStandards {
 		f.Standards = append(f.Standards, StandardName{ID: std, Name: standardName(std)})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/point"
+	"github.com/probity-edu/probity/internal/testenv"
 )
 
 // yearOfData gives site oak (primary, from seed) an agent and a year of
@@ -320,4 +322,57 @@ func TestSampleReport(t *testing.T) {
 	write("report.csv", rv.Report.WriteCSV)
 	write("review.html", rv.WriteHTML)
 	write("review.pdf", rv.WritePDF)
+}
+
+// TestTrustReport: the trust report counts the schools per standard and
+// state and names each school's state and reason, in HTML and PDF.
+func TestTrustReport(t *testing.T) {
+	st := openStore(t)
+	seed(t, st)
+	yearOfData(t, st)
+	ctx := context.Background()
+	tr, err := st.TrustByName(ctx, "Acorn Trust")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateSite(ctx, store.Site{ID: "elm", TrustID: tr.ID, Name: "Elm Academy", Phase: "secondary"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := BuildFleet(ctx, st, standards.Default(), tr.ID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Trust != "Acorn Trust" || f.Count(1, StandardNotEvidenced) != 2 {
+		t.Errorf("trust %q, wireless not evidenced in %d schools", f.Trust, f.Count(1, StandardNotEvidenced))
+	}
+	var html bytes.Buffer
+	if err := f.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Acorn Trust: the core DfE standards", "2 schools", "Elm Academy", "Oak Primary", "<td>2</td>", "CY-1 Yearly cyber risk assessment"} {
+		if !strings.Contains(html.String(), s) {
+			t.Errorf("trust page lacks %q", s)
+		}
+	}
+	var pdf bytes.Buffer
+	if err := f.WritePDF(&pdf); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-")) {
+		t.Fatal("not a PDF")
+	}
+	pdftotext := testenv.RequireBinary(t, "pdftotext")
+	file := filepath.Join(t.TempDir(), "trust.pdf")
+	if err := os.WriteFile(file, pdf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, file, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Acorn Trust", "Elm Academy", "Oak Primary", "Wireless network: 0 met, 0 partly met, 0 not met, 2 not evidenced"} {
+		if !strings.Contains(string(out), s) {
+			t.Errorf("trust PDF lacks %q", s)
+		}
+	}
 }

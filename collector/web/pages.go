@@ -318,3 +318,32 @@ func (s *Server) oldReport(w http.ResponseWriter, r *http.Request, _ *call) {
 	}
 	http.Redirect(w, r, target, http.StatusMovedPermanently)
 }
+
+// trustReport serves the trust report (every school of the user's trust
+// against the core standards) as a page, or with ?format=pdf as a PDF. A
+// school viewer has no trust to see.
+func (s *Server) trustReport(w http.ResponseWriter, r *http.Request, c *call) {
+	trust, ok := c.P.TrustScope()
+	if !ok {
+		s.errorPage(w, r, c, http.StatusNotFound, "There is no trust report for a school viewer.")
+		return
+	}
+	f, err := report.BuildFleet(r.Context(), s.Store, s.Catalogue, trust, s.now())
+	if err != nil {
+		s.Log.Error("trust report", "trust", trust, "err", err)
+		s.errorPage(w, r, c, http.StatusInternalServerError, "The trust report could not be built; see the collector log.")
+		return
+	}
+	if r.URL.Query().Get("format") == "pdf" {
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `attachment; filename="trust-report.pdf"`)
+		if err := f.WritePDF(w); err != nil {
+			s.Log.Error("trust report pdf", "err", err)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := f.WriteHTML(w); err != nil {
+		s.Log.Error("trust report", "err", err)
+	}
+}

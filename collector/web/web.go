@@ -84,6 +84,7 @@ func (s *Server) routes() []route {
 		{"POST /login", public, s.login},
 		{"POST /logout", signedIn, s.logout},
 		{"GET /{$}", signedIn, s.fleet},
+		{"GET /trust/report", signedIn, s.trustReport},
 		{"GET /schools/{id}", readSite, s.school},
 		{"POST /schools/{id}/attestations", actSite, s.addAttestation},
 		{"GET /schools/{id}/report", readSite, s.report},

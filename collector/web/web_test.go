@@ -213,6 +213,8 @@ func TestAccessMatrix(t *testing.T) {
 		{"POST /login", "POST", "/login", nil, cell{403, 403, 403, 403, 403}},
 		{"POST /logout", "POST", "/logout", nil, cell{302, 303, 303, 303, 303}},
 		{"GET /{$}", "GET", "/", nil, cell{302, 302, 200, 200, 200}},
+		{"GET /trust/report", "GET", "/trust/report", nil, cell{302, 404, 200, 200, 200}},
+		{"GET /trust/report", "GET", "/trust/report?format=pdf", nil, cell{302, 404, 200, 200, 200}},
 		{"GET /schools/{id}", "GET", "/schools/oak", nil, cell{302, 200, 200, 404, 200}},
 		{"GET /schools/{id}", "GET", "/schools/ash", nil, cell{302, 404, 200, 404, 200}},
 		{"GET /schools/{id}", "GET", "/schools/elm", nil, cell{302, 404, 404, 200, 200}},

@@ -128,6 +128,12 @@ func TestIntegrationWebUIInBrowser(t *testing.T) {
 		t.Errorf("fleet overview: %s", fleet)
 	}
 	check("fleet")
+	do("trust report", chromedp.Click(chromedp.CSS(`a[href="/trust/report"]`)), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	if h := text("main h1"); !strings.Contains(h, "E2E Trust") {
+		t.Errorf("trust report h1 %q", h)
+	}
+	check("trust")
+	do("back", chromedp.Navigate(e.base+"/"), chromedp.WaitVisible(chromedp.CSS("table.fleet")))
 
 	do("school", chromedp.Click(chromedp.CSS(`a[href="/schools/e2e-academy"]`)), chromedp.WaitVisible(chromedp.CSS("#f-requirement")))
 	check("school")
