@@ -1,6 +1,7 @@
 package score
 
 import (
+	"slices"
 	"time"
 
 	"github.com/probity-edu/probity/collector/rollup"
@@ -35,7 +36,7 @@ func Daily(c standards.Condition, bs []rollup.Bucket, from, to time.Time) []DayV
 		}
 		byDay[b.Start] = append(byDay[b.Start], b)
 	}
-	sortTimes(days)
+	slices.SortFunc(days, time.Time.Compare)
 	out := make([]DayValue, 0, len(days))
 	all := func(*rollup.Bucket) bool { return true }
 	for _, d := range days {
@@ -45,12 +46,4 @@ func Daily(c standards.Condition, bs []rollup.Bucket, from, to time.Time) []DayV
 		}
 	}
 	return out
-}
-
-func sortTimes(ts []time.Time) {
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && ts[j].Before(ts[j-1]); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
 }

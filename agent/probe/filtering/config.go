@@ -68,6 +68,13 @@ var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // It loads the suites, so that a target id or suite name that does not
 // exist is a configuration error and not a silent gap.
 func (c Config) Validate() error {
+	_, err := c.validate()
+	return err
+}
+
+// validate checks the section and returns the suites it loaded, so that
+// New does not read them again.
+func (c Config) validate() (*suite.Set, error) {
 	var errs []error
 	add := func(key, format string, args ...any) { errs = append(errs, cfgerr.Errorf(key, format, args...)) }
 	if len(c.Suites) == 0 {
@@ -161,7 +168,7 @@ func (c Config) Validate() error {
 	if c.Workers < 1 || c.Workers > 64 {
 		add("workers", "must be between 1 and 64, not %d", c.Workers)
 	}
-	return errors.Join(errs...)
+	return set, errors.Join(errs...)
 }
 
 // validHost reports whether h looks like a DNS name.

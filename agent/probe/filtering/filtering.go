@@ -51,15 +51,12 @@ var _ probe.Probe = (*Prober)(nil)
 // password files and fixes the resolver, so that a broken file stops the
 // agent at start rather than at the first run.
 func New(c Config, d probe.Deps) (*Prober, error) {
-	if err := c.Validate(); err != nil {
+	set, err := c.validate()
+	if err != nil {
 		return nil, fmt.Errorf("filtering: %w", err)
 	}
 	d = d.WithDefaults()
 	p := &Prober{cfg: c, log: d.Log, now: d.Now}
-	set, err := suite.Load(c.SuitesDir)
-	if err != nil {
-		return nil, fmt.Errorf("filtering: %w", err)
-	}
 	for _, n := range c.Suites {
 		p.suites = append(p.suites, fill(set.Get(n), c.Targets))
 	}
