@@ -34,3 +34,27 @@ if [ ! -f "$axe_dir/axe.min.js" ]; then
   rm -rf "$tmp"
 fi
 echo "setup-test: axe-core $axe_version in $axe_dir"
+
+# InfluxDB 1.8.10 for the InfluxDB sink and dashboard tests, built from the
+# Go module proxy (the newest 1.x that builds without Rust; about a minute
+# cold, cached after). Tests find it in $cache/bin (testenv.CacheDir).
+cache="${PROBITY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/probity}"
+influxd_version=1.8.10
+if ! "$cache/bin/influxd" version 2>/dev/null | grep -q "v$influxd_version"; then
+  echo "setup-test: building influxd $influxd_version (about a minute)"
+  CGO_ENABLED=0 GOBIN="$cache/bin" go install \
+    -ldflags "-s -w -X main.version=$influxd_version -X main.branch=1.8 -X main.commit=v$influxd_version" \
+    "github.com/influxdata/influxdb/cmd/influxd@v$influxd_version"
+fi
+echo "setup-test: $("$cache/bin/influxd" version) in $cache/bin"
+
+# Telegraf 1.37.2 with only the plugins the compatibility test uses (its
+# influxdb_v2 output against the collector's /api/v2/write), about 40 s cold.
+telegraf_version=1.37.2
+if ! "$cache/bin/telegraf" --version 2>/dev/null | grep -q "$telegraf_version"; then
+  echo "setup-test: building telegraf $telegraf_version (custom build, under a minute)"
+  GOBIN="$cache/bin" go install -tags "custom,inputs.internal,inputs.mem,outputs.influxdb_v2" \
+    -ldflags "-X github.com/influxdata/telegraf/internal.Version=$telegraf_version" \
+    "github.com/influxdata/telegraf/cmd/telegraf@v$telegraf_version"
+fi
+echo "setup-test: $("$cache/bin/telegraf" --version) in $cache/bin"

@@ -169,16 +169,7 @@ func (b *Browser) Axe(t testing.TB) []AxeViolation {
 
 // AxeScript is the path of axe.min.js as scripts/setup-test.sh stores it.
 func AxeScript(t testing.TB) string {
-	cache := os.Getenv("PROBITY_CACHE")
-	if cache == "" {
-		base := os.Getenv("XDG_CACHE_HOME")
-		if base == "" {
-			home, _ := os.UserHomeDir()
-			base = filepath.Join(home, ".cache")
-		}
-		cache = filepath.Join(base, "probity")
-	}
-	return filepath.Join(cache, "axe-core-"+AxeVersion, "axe.min.js")
+	return filepath.Join(CacheDir(), "axe-core-"+AxeVersion, "axe.min.js")
 }
 
 // Cookies returns the cookies of the current page, HttpOnly ones included

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -62,4 +63,42 @@ func RequireRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		Unavailable(t, "needs root (euid is %d)", os.Geteuid())
 	}
+}
+
+// CacheDir is where scripts/setup-test.sh keeps what it fetches or builds
+// for the tests (axe-core, influxd, telegraf): $PROBITY_CACHE, else
+// $XDG_CACHE_HOME/probity, else ~/.cache/probity.
+func CacheDir() string {
+	if c := os.Getenv("PROBITY_CACHE"); c != "" {
+		return c
+	}
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "probity")
+}
+
+// RequireCachedBinary returns the path of a program scripts/setup-test.sh
+// builds into CacheDir()/bin (or the one named by the environment variable
+// env, or found on PATH), or skips (fails when required) without it.
+func RequireCachedBinary(t testing.TB, name, env string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	if p := filepath.Join(CacheDir(), "bin", name); isExecutable(p) {
+		return p
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	Unavailable(t, "%s is not built: run scripts/setup-test.sh (or set %s)", name, env)
+	return ""
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir() && st.Mode().Perm()&0o111 != 0
 }
