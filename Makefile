@@ -11,7 +11,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-report bench-throughput bench-snmp fuzz cross clean e2e
+.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-report bench-throughput bench-snmp bench-influx dashboards fuzz cross clean e2e
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ lint: ## gofmt, go vet, staticcheck
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) ./...
 
+dashboards: ## regenerate the Grafana dashboards in dashboards/ from dashboards/gen (commit the JSON)
+	$(GO) generate ./dashboards/gen
+
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
@@ -52,6 +55,10 @@ bench-throughput: ## Probity vs iperf3 -P 4 on tc-shaped links of 50-1000 Mbit/s
 
 bench-snmp: ## Probity's snmp probe vs prometheus-snmp-exporter on 200 simulated 48-port switches (root; needs snmpd and prometheus-snmp-exporter: apt-get install -y --no-install-recommends snmpd prometheus-snmp-exporter; rewrites docs/benchmarks.md)
 	PROBITY_BENCH_SNMP=1 $(GO) test -run '^TestBenchSNMP$$' -v -count 1 -timeout 60m ./test/e2e/
+
+bench-influx: ## the InfluxDB sink vs influxdb-client-go on its own, and /api/v2/write vs InfluxDB 1.8's (needs influxd: make setup-test)
+	PROBITY_INTEGRATION=required $(GO) test -run '^$$' -bench 'BenchmarkInfluxWrite|BenchmarkSinkQueueMemory' -benchtime 3x -count 3 ./collector/influx/
+	PROBITY_INTEGRATION=required $(GO) test -run '^$$' -bench 'BenchmarkInfluxV2Write' -benchtime 20x -count 3 ./collector/api/
 
 bench-score: ## score every requirement for 1,000 schools from a year of hourly rollups (target < 60 s)
 	$(GO) test -run '^$$' -bench 'BenchmarkScore1000Schools' -benchtime 1x -timeout 2h -v ./collector/jobs/

@@ -14,6 +14,7 @@ import (
 
 	"github.com/probity-edu/probity/collector/api"
 	"github.com/probity-edu/probity/collector/auth"
+	"github.com/probity-edu/probity/collector/influx"
 	"github.com/probity-edu/probity/collector/jobs"
 	"github.com/probity-edu/probity/collector/speedtest"
 	"github.com/probity-edu/probity/collector/web"
@@ -54,6 +55,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			MaxConcurrent: cfg.Speedtest.MaxConcurrent, Log: log.With("component", "speedtest")}
 		srv.Collectors = append(srv.Collectors, speedtestMetrics{speed})
 	}
+	var sink *influx.Sink
+	var exporter *influx.Exporter
+	if ic := cfg.Influx; ic.Enabled() {
+		tags := &influx.TagCache{Dir: st, Log: log.With("component", "influx")}
+		sink = influx.New(influx.Config{URL: ic.URL, Token: ic.Token, Org: ic.Org, Bucket: ic.Bucket, QueueSize: ic.QueueSize,
+			BatchSize: ic.BatchSize, FlushInterval: ic.FlushInterval, Timeout: ic.Timeout, MaxBackoff: ic.MaxBackoff},
+			tags, log.With("component", "influx"))
+		exporter = &influx.Exporter{Store: st, Catalogue: cat, Sink: sink}
+		srv.OnWrite = sink.Enqueue
+		srv.Collectors = append(srv.Collectors, sink.Collectors()...)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -76,10 +88,25 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		wg.Add(1)
 		go func() { defer wg.Done(); runner.Every(jobCtx, j.name, j.every, j.fn) }()
 	}
+	// The sink outlives the HTTP server so the points of the last requests
+	// are still written.
+	sinkCtx, stopSink := context.WithCancel(context.Background())
+	sinkDone := make(chan struct{})
+	if sink != nil {
+		go func() { defer close(sinkDone); sink.Run(sinkCtx) }()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runner.Every(jobCtx, "influx-status", cfg.Influx.StatusEvery, exporter.Export)
+		}()
+	} else {
+		close(sinkDone)
+	}
+	defer func() { stopSink(); <-sinkDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("collector listening", "version", version.Version, "url", "http://"+ln.Addr().String(), "store", cfg.DBPath(), "catalogue", cat.Version,
-		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies))
+		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies), "influx", cfg.Influx.URL)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

@@ -27,6 +27,8 @@ type StandardCell struct {
 	State    string `json:"state"`
 	Label    string `json:"label"`
 	Why      string `json:"why"`
+	Met      int    `json:"met"`   // requirements met or attested
+	Total    int    `json:"total"` // requirements that apply
 }
 
 // FleetSchool is one school's row of the fleet overview.
@@ -95,7 +97,7 @@ func BuildFleet(ctx context.Context, src FleetSource, cat *standards.Catalogue, 
 			if !ok {
 				s = StandardSummary{State: StandardNotEvidenced, StateLabel: StandardLabel(StandardNotEvidenced), Why: "No requirement applies."}
 			}
-			fs.Cells = append(fs.Cells, StandardCell{Standard: std.ID, State: s.State, Label: s.StateLabel, Why: s.Why})
+			fs.Cells = append(fs.Cells, StandardCell{Standard: std.ID, State: s.State, Label: s.StateLabel, Why: s.Why, Met: s.Met, Total: s.Total})
 		}
 		agents, err := src.Agents(ctx, site.ID)
 		if err != nil {

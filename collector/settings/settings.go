@@ -31,6 +31,70 @@ type Collector struct {
 	Server    Server         `yaml:"server"`
 	Speedtest Speedtest      `yaml:"speedtest"`
 	Web       Web            `yaml:"web"`
+	Influx    Influx         `yaml:"influx"`
+}
+
+// Influx forwards raw points and verdicts to InfluxDB (docs/grafana.md).
+// Off while URL is empty.
+type Influx struct {
+	// URL of InfluxDB 2.x, Cloud or 3, or of 1.8+ (its v2-compatible API).
+	URL string `yaml:"url"`
+	// Token with write access to the bucket; on 1.8, user:password (or
+	// empty with its auth off). PROBITY_INFLUX_TOKEN keeps it out of the file.
+	Token string `yaml:"token"`
+	// Org is the organisation (2.x, Cloud); ignored by 1.8 and 3.
+	Org string `yaml:"org"`
+	// Bucket is the bucket (2.x, Cloud), database (3) or db/retention
+	// policy (1.8, for example probity/autogen).
+	Bucket string `yaml:"bucket"`
+	// QueueSize bounds the points waiting while InfluxDB is slow or down;
+	// past it the oldest are dropped (counted on /metrics; the store
+	// keeps them).
+	QueueSize int `yaml:"queue_size"`
+	// BatchSize is the most points in one write request.
+	BatchSize int `yaml:"batch_size"`
+	// FlushInterval is how long a partial batch waits for more points.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// Timeout bounds one write request.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxBackoff caps the wait between retries of a failed write (it
+	// doubles from 1s).
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+	// StatusEvery is how often every school's verdicts, standards,
+	// coverage and agents are written (standard_verdict and friends).
+	StatusEvery time.Duration `yaml:"status_every"`
+}
+
+// Enabled says whether the sink runs.
+func (i Influx) Enabled() bool { return i.URL != "" }
+
+// Validate names the key that is wrong.
+func (i Influx) Validate() error {
+	if !i.Enabled() {
+		return nil
+	}
+	var errs []error
+	if u, err := url.Parse(i.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, cfgerr.Errorf("url", "must be an http:// or https:// URL such as http://127.0.0.1:8086, not %q", i.URL))
+	}
+	if i.Bucket == "" {
+		errs = append(errs, cfgerr.Errorf("bucket", "required with url (on InfluxDB 1.8: database/retention_policy, such as probity/autogen)"))
+	}
+	if i.BatchSize < 1 || i.BatchSize > 50_000 {
+		errs = append(errs, cfgerr.Errorf("batch_size", "must be between 1 and 50000, not %d", i.BatchSize))
+	}
+	if i.QueueSize < i.BatchSize || i.QueueSize > 10_000_000 {
+		errs = append(errs, cfgerr.Errorf("queue_size", "must be between batch_size (%d) and 10000000, not %d", i.BatchSize, i.QueueSize))
+	}
+	for _, d := range []struct {
+		key      string
+		v, least time.Duration
+	}{{"flush_interval", i.FlushInterval, 10 * time.Millisecond}, {"timeout", i.Timeout, time.Second}, {"max_backoff", i.MaxBackoff, time.Second}, {"status_every", i.StatusEvery, time.Second}} {
+		if d.v < d.least {
+			errs = append(errs, cfgerr.Errorf(d.key, "must be at least %s, not %s", d.least, d.v))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Server says whom the HTTP server believes about where a request came from.
@@ -170,6 +234,8 @@ func Defaults() Collector {
 		Enrolment: Enrolment{TokenTTL: 7 * 24 * time.Hour},
 		Speedtest: Speedtest{Enabled: true, MaxDuration: 60 * time.Second, MaxConcurrent: 32},
 		Web:       Web{SessionIdle: 8 * time.Hour, SessionMax: 7 * 24 * time.Hour},
+		Influx: Influx{QueueSize: 100_000, BatchSize: 5000, FlushInterval: time.Second, Timeout: 10 * time.Second,
+			MaxBackoff: time.Minute, StatusEvery: 5 * time.Minute},
 	}
 }
 
@@ -233,5 +299,6 @@ func (c *Collector) Validate() error {
 	}
 	errs = append(errs, cfgerr.Prefix("speedtest", c.Speedtest.Validate()))
 	errs = append(errs, cfgerr.Prefix("web", c.Web.Validate()))
+	errs = append(errs, cfgerr.Prefix("influx", c.Influx.Validate()))
 	return errors.Join(errs...)
 }
