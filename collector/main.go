@@ -34,6 +34,8 @@ Usage:
   probity-collector site list                                list schools
   probity-collector agent token --site S [--ttl 168h]        print a one-time enrolment token for an agent
   probity-collector agent list [--site S]                    list agents: version, last contact, public address
+  probity-collector agent add --site S --hostname H          create an agent for another sender (a school's Telegraf)
+                                                             and print its credential once
   probity-collector score [--site S]                         evaluate every requirement now
   probity-collector report --site S [--format html|json] [--out FILE]
                                                              write a site's evidence report
@@ -96,6 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"site list":      cmdSiteList,
 		"agent token":    cmdAgentToken,
 		"agent list":     cmdAgentList,
+		"agent add":      cmdAgentAdd,
 		"speedtest":      cmdSpeedtest,
 		"score":          cmdScore,
 		"report":         cmdReport,

@@ -1,5 +1,5 @@
 // Package api serves the collector's HTTP interface: enrolment, ingest and whoami for
-// agents; sites, verdicts (current and as they stood at a time),
+// agents; InfluxDB v2's write API for Telegraf (influxwrite.go); sites, verdicts (current and as they stood at a time),
 // attestations and trust summaries as JSON; health and metrics. Reads
 // need a signed-in session or an admin token and show only the schools
 // the principal may see (collector/auth); writes people make
@@ -42,8 +42,8 @@ type Server struct {
 	MaxBody   int64
 	Log       *slog.Logger
 	Now       func() time.Time
-	// OnWrite, when set, is told about every stored batch (for sinks such
-	// as InfluxDB later); it must not block.
+	// OnWrite, when set, is told about every stored batch (the InfluxDB
+	// sink); it must not block.
 	OnWrite func(pts []point.Point)
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when recording where an agent connects from (whoami and
@@ -86,6 +86,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET "+TrustsPath, s.trusts)
 	route("GET "+TrustsPath+"/{id}/summary", s.trustSummary)
 	route("GET "+wire.HealthPath, s.health)
+	s.influxRoutes(route) // POST /api/v2/write and GET|HEAD /ping, as InfluxDB v2 (influxwrite.go)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	return mux
 }
