@@ -19,6 +19,7 @@ import (
 	"github.com/probity-edu/probity/collector/store/sqlite"
 	"github.com/probity-edu/probity/internal/config"
 	"github.com/probity-edu/probity/internal/logging"
+	"github.com/probity-edu/probity/internal/privilege"
 	"github.com/probity-edu/probity/internal/version"
 )
 
@@ -28,6 +29,8 @@ const usage = `probity-collector stores Probity agents' measurements and turns t
 
 Usage:
   probity-collector serve                                    run the collector (API, reports, scoring)
+  probity-collector setup [--trust T] [--admin NAME]         first run after installing: the store, the first
+                                                             trust admin (password printed once), the service, the URL
   probity-collector trust add NAME                           create a trust (a single school is a trust of one)
   probity-collector site add --trust T --name N --phase P [--urn U] [--id ID]
                                                              add a school; phase: primary, secondary, all-through, special, fe
@@ -93,6 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	handlers := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve":          cmdServe,
+		"setup":          cmdSetup,
 		"trust add":      cmdTrustAdd,
 		"site add":       cmdSiteAdd,
 		"site list":      cmdSiteList,
@@ -138,6 +142,8 @@ type common struct {
 	path   *string
 	check  *bool
 	config settings.Collector
+	// keepRoot stops open from dropping to the data directory's owner.
+	keepRoot bool
 }
 
 func newCommon(name string) *common {
@@ -180,10 +186,22 @@ func (c *common) load(args []string, stdout io.Writer) (done bool, err error) {
 
 // open opens the store named by the configuration.
 func (c *common) open(ctx context.Context, stderr io.Writer) (store.Store, error) {
-	if err := os.MkdirAll(c.config.DataDir, 0o750); err != nil {
+	if err := privilege.EnsureDir(c.config.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	log := logging.New(c.config.Log, stderr)
+	// Run by root (sudo probity-collector ...) against the service's data
+	// directory: act as its owner, so the store's files stay the
+	// service's to write. setup stays root to manage the service, and
+	// hands its files over itself.
+	if o, ok, err := privilege.ServiceOwner(c.config.DataDir); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	} else if ok && !c.keepRoot {
+		if err := privilege.DropTo(o); err != nil {
+			return nil, err
+		}
+		log.Debug("running as the data directory's owner", "uid", o.UID, "gid", o.GID)
+	}
 	return sqlite.Open(ctx, c.config.DBPath(), sqlite.Options{Log: log.With("component", "store")})
 }
 

@@ -54,7 +54,7 @@ DEMO_PASSWORD=$(printf '%s\n' "$out" | sed -n 's/^Password (shown only this once
 # Enrol the local agent once; its credential lives in data/agent.
 if [ ! -f "$DATA/agent/credential.json" ]; then
   token=$(collector agent token --site demo-school 2>/dev/null)
-  "$BIN/probity-agent" enrol --config "$AGENT_CFG" --collector "$URL" --token "$token"
+  "$BIN/probity-agent" enrol --no-check --service "" --config "$AGENT_CFG" --collector "$URL" --token "$token"
 fi
 
 # The demo agent config targets 127.0.0.1:8470; follow a different port.

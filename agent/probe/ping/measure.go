@@ -2,10 +2,12 @@ package ping
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	probing "github.com/prometheus-community/pro-bing"
@@ -63,6 +65,9 @@ func (p *Prober) measure(ctx context.Context, t Target, privileged bool) (point.
 	}
 	runErr := pg.RunWithContext(ctx)
 	if !opened && runErr != nil {
+		if privileged && errors.Is(runErr, syscall.EPERM) {
+			return pt, fmt.Errorf("ping %s: opening a raw ICMP socket: %w: the agent needs CAP_NET_RAW (the package grants it where net.ipv4.ping_group_range leaves its group out: reinstall or see docs/install.md), or widen ping_group_range", t.Host, runErr)
+		}
 		return pt, fmt.Errorf("ping %s: opening %s ICMP socket: %w", t.Host, modeName(privileged), runErr)
 	}
 	st := pg.Statistics()
