@@ -11,7 +11,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-report bench-throughput bench-snmp bench-influx dashboards fuzz cross clean e2e
+.PHONY: help build run test test-short setup-test lint fmt bench bench-score bench-report bench-throughput bench-snmp bench-influx bench-footprint dashboards package fuzz cross clean e2e
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ run: build ## run a local collector and a loopback-only demo agent; Ctrl-C stops
 setup-test: ## install what the tests need (Debian; run as root)
 	./scripts/setup-test.sh
 
-test: setup-test ## set up and run every test (unit, integration, end-to-end)
+test: setup-test package ## set up, build the packages, and run every test (unit, integration, end-to-end, packages)
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-short: ## unit tests only (integration tests skip unless required)
@@ -79,6 +79,9 @@ cross: ## static builds for linux/amd64, linux/arm64, linux/arm (GOARM=7) into d
 	    GOARM=7 CGO_ENABLED=0 GOOS=linux GOARCH=$$t $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/probity-$$b-linux-$$t ./$$b || exit 1; \
 	  done; done
 	@ls -l dist
+
+package: cross ## Debian packages of both binaries for amd64, arm64 and armhf into dist/ (deploy/README.md)
+	VERSION=$(VERSION) ./scripts/package.sh
 
 clean: ## remove build output and demo data
 	rm -rf $(BIN) dist data
