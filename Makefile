@@ -60,6 +60,9 @@ bench-influx: ## the InfluxDB sink vs influxdb-client-go on its own, and /api/v2
 	PROBITY_INTEGRATION=required $(GO) test -run '^$$' -bench 'BenchmarkInfluxWrite|BenchmarkSinkQueueMemory' -benchtime 3x -count 3 ./collector/influx/
 	PROBITY_INTEGRATION=required $(GO) test -run '^$$' -bench 'BenchmarkInfluxV2Write' -benchtime 20x -count 3 ./collector/api/
 
+bench-footprint: ## the agent beside Telegraf running the same school checks for 5 minutes: RSS, CPU, binary size (root; rewrites docs/benchmarks.md)
+	PROBITY_BENCH_FOOTPRINT=1 $(GO) test -run TestBenchFootprint -count=1 -v -timeout 30m ./test/e2e/
+
 bench-score: ## score every requirement for 1,000 schools from a year of hourly rollups (target < 60 s)
 	$(GO) test -run '^$$' -bench 'BenchmarkScore1000Schools' -benchtime 1x -timeout 2h -v ./collector/jobs/
 

@@ -143,3 +143,14 @@ func TestSNMPSection(t *testing.T) {
 		t.Errorf("bad role: %v", err)
 	}
 }
+
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"gateway": true, "a": true, "snmp-core.1_b": true, strings.Repeat("a", 63): true,
+		"": false, strings.Repeat("a", 64): false, "-x": false, "_x": false, ".x": false, "Core": false, "a b": false, "a/b": false,
+	} {
+		if got := validName(name); got != want {
+			t.Errorf("validName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

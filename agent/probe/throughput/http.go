@@ -31,12 +31,14 @@ type transfer struct {
 
 // uploadPayload is written over and over by every upload: random, so no
 // compression on the path can flatter the result; shared, so a test
-// allocates nothing per stream but its read buffer.
-var uploadPayload = func() []byte {
+// allocates nothing per stream but its read buffer. Made at the first
+// upload, not at start: an agent without a throughput probe never holds
+// its megabyte.
+var uploadPayload = sync.OnceValue(func() []byte {
 	b := make([]byte, 1<<20)
 	_, _ = rand.Read(b)
 	return b
-}()
+})
 
 // httpTest runs tests against a Probity speed-test server.
 type httpTest struct {
@@ -278,8 +280,9 @@ func (r *payloadReader) Read(p []byte) (int, error) {
 	if !time.Now().Before(r.deadline) {
 		return 0, io.EOF
 	}
-	k := copy(p, uploadPayload[r.off:])
-	r.off = (r.off + k) % len(uploadPayload)
+	payload := uploadPayload()
+	k := copy(p, payload[r.off:])
+	r.off = (r.off + k) % len(payload)
 	r.n.Add(int64(k))
 	return k, nil
 }
@@ -290,12 +293,13 @@ func (r *payloadReader) Read(p []byte) (int, error) {
 func (r *payloadReader) WriteTo(w io.Writer) (int64, error) {
 	const slice = 256 << 10
 	var total int64
+	payload := uploadPayload()
 	for time.Now().Before(r.deadline) {
-		end := min(r.off+slice, len(uploadPayload))
-		k, err := w.Write(uploadPayload[r.off:end])
+		end := min(r.off+slice, len(payload))
+		k, err := w.Write(payload[r.off:end])
 		total += int64(k)
 		r.n.Add(int64(k))
-		if r.off = end; r.off == len(uploadPayload) {
+		if r.off = end; r.off == len(payload) {
 			r.off = 0
 		}
 		if err != nil {
