@@ -169,16 +169,16 @@ func TestBenchFootprint(t *testing.T) {
 
 // footprintTool is one side of the comparison and what was measured of it.
 type footprintTool struct {
-	name, bin        string
-	p                *proc
-	steady           []float64 // VmRSS samples after the first minute, KiB
+	name, bin string
+	p         *proc
+	steady    []float64 // VmRSS samples after the first minute, KiB
 	// anon are RssAnon samples after the first minute, KiB: the private
 	// memory, without the executable's pages (shared, clean, evictable
 	// page cache, which RSS counts and a binary's size mostly decides).
-	anon []float64
-	hwm              int64     // KiB
-	cpu              float64   // CPU seconds over the whole run
-	cpuAt1           float64   // CPU seconds at the end of the first minute
+	anon             []float64
+	hwm              int64   // KiB
+	cpu              float64 // CPU seconds over the whole run
+	cpuAt1           float64 // CPU seconds at the end of the first minute
 	at1              time.Time
 	cpuPerHour       float64
 	steadyCPUPerHour float64
