@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/probity-edu/probity/agent/probe"
+	"github.com/probity-edu/probity/agent/probe/cyber"
 	"github.com/probity-edu/probity/agent/probe/dns"
 	"github.com/probity-edu/probity/agent/probe/filtering"
 	"github.com/probity-edu/probity/agent/probe/host"
@@ -42,6 +43,8 @@ func build(p settings.Probe, d probe.Deps) (schedule.Job, error) {
 		pr, err = snmpprobe.New(*p.SNMP, d)
 	case "filtering":
 		pr, err = filtering.New(*p.Filtering, d)
+	case "cyber":
+		pr, err = cyber.New(*p.Cyber, d)
 	default:
 		err = fmt.Errorf("unknown kind %q", p.Kind)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/probity-edu/probity/agent/probe/cyber"
 	"github.com/probity-edu/probity/agent/probe/dns"
 	"github.com/probity-edu/probity/agent/probe/filtering"
 	"github.com/probity-edu/probity/agent/probe/host"
@@ -92,6 +93,8 @@ type Probe struct {
 	SNMP *snmpprobe.Config `yaml:"snmp,omitempty"`
 
 	Filtering *filtering.Config `yaml:"filtering,omitempty"`
+
+	Cyber *cyber.Config `yaml:"cyber,omitempty"`
 }
 
 // Kinds lists the probe kinds this agent knows, with their default interval.
@@ -110,6 +113,9 @@ var Kinds = map[string]time.Duration{
 	// A suite run is a few dozen page loads per profile: hourly shows a
 	// change within the school day without loading the filter's logs.
 	"filtering": time.Hour,
+	// Configuration drifts slowly; a day's resolution is enough evidence
+	// and keeps the checks quiet on the network.
+	"cyber": 6 * time.Hour,
 }
 
 // KindNames lists the known kinds, sorted.
@@ -204,6 +210,11 @@ func (a *Agent) FinishYAML(root *yaml.Node) error {
 				errs = append(errs, cfgerr.Prefix(base+".filtering", n.Decode(&c)))
 			}
 			p.Filtering = &c
+		}
+		if n := yamlpath.NodeAt(root, base+".cyber"); n != nil {
+			c := cyber.Defaults
+			errs = append(errs, cfgerr.Prefix(base+".cyber", n.Decode(&c)))
+			p.Cyber = &c
 		}
 		if n := yamlpath.NodeAt(root, base+".host"); n != nil || p.Kind == "host" {
 			c := host.Defaults
@@ -303,7 +314,7 @@ func (p Probe) validate() error {
 	if p.Timeout < 0 || p.Timeout > p.Interval {
 		errs = append(errs, cfgerr.Errorf("timeout", "must be between 0 (80%% of the interval) and the interval"))
 	}
-	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil, "throughput": p.Throughput != nil, "wan": p.WAN != nil, "snmp": p.SNMP != nil, "filtering": p.Filtering != nil}
+	sections := map[string]bool{"ping": p.Ping != nil, "dns": p.DNS != nil, "http": p.HTTP != nil, "host": p.Host != nil, "throughput": p.Throughput != nil, "wan": p.WAN != nil, "snmp": p.SNMP != nil, "filtering": p.Filtering != nil, "cyber": p.Cyber != nil}
 	for kind, set := range sections {
 		if set && kind != p.Kind {
 			errs = append(errs, cfgerr.Errorf(kind, "section %q does not match kind %q", kind, p.Kind))
@@ -327,6 +338,8 @@ func (p Probe) validate() error {
 		errs = append(errs, cfgerr.Prefix("snmp", p.SNMP.Validate()))
 	case "filtering":
 		errs = append(errs, cfgerr.Prefix("filtering", p.Filtering.Validate()))
+	case "cyber":
+		errs = append(errs, cfgerr.Prefix("cyber", p.Cyber.Validate()))
 	case "wan":
 		errs = append(errs, cfgerr.Prefix("wan", p.WAN.Validate()))
 		if least := p.WAN.MinWindow(); p.Interval < least {

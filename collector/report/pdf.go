@@ -227,6 +227,28 @@ func (r *Report) pdfPages(d *pdfDoc) {
 		}
 	}
 
+	if c := r.Cyber; c != nil {
+		d.AddPage()
+		d.heading("Cyber security checks", 15)
+		d.para(fmt.Sprintf("Measured from the agent's place on the school network between %s and %s: %d checks, the latest result of each.",
+			c.From.UTC().Format("2 Jan 2006 15:04"), c.To.UTC().Format("2 Jan 2006 15:04 MST"), c.Checks), "", 9.5)
+		d.Ln(2)
+		if len(c.Findings) == 0 {
+			d.para(fmt.Sprintf("None of the %d checks found anything to fix.", c.Checks), "", 9.5)
+		} else {
+			d.para(fmt.Sprintf("%d of %d found something to fix, most serious first:", len(c.Findings), c.Checks), "B", 9.5)
+			for _, f := range c.Findings {
+				d.para(fmt.Sprintf("%s: %s (%s, from the %s VLAN): %s", f.Name, f.Target, f.Severity, f.VLAN, f.Detail), "B", 9)
+				if f.Fix != "" {
+					d.para("What to do: "+f.Fix, "", 9)
+				}
+			}
+		}
+		for _, f := range c.Incomplete {
+			d.para(fmt.Sprintf("Could not tell: %s of %s %s", f.Name, f.Target, f.Detail), "", 9)
+		}
+	}
+
 	d.AddPage()
 	d.pdfProvenance(r)
 }

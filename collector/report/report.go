@@ -52,6 +52,9 @@ type Report struct {
 	// Filtering is the log of the last day's filtering checks, with the
 	// targets that were not as expected; nil when there were none.
 	Filtering *Filtering `json:"filtering,omitempty"`
+	// Cyber is what the agent's cyber security checks found in the last
+	// CyberWindow, findings with their fix; nil when none ran.
+	Cyber *Cyber `json:"cyber,omitempty"`
 
 	// Period is what the charts, coverage and changes cover: from
 	// ComparedWith to Generated.
@@ -294,6 +297,9 @@ func BuildWith(ctx context.Context, src Source, cat *standards.Catalogue, siteID
 	r.Standards = standardSummaries(cat, r.Rows, r.Compared)
 	r.Sections = sections(r.Rows)
 	if r.Filtering, err = buildFiltering(ctx, src, site.ID, hosts, now); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if r.Cyber, err = buildCyber(ctx, src, site.ID, hosts, now); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if r.Coverage, err = coverage(ctx, src, site.ID, since, now); err != nil {

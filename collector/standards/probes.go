@@ -21,7 +21,7 @@ var PlannedProbes = []PlannedProbe{
 	// wifi_ap is written by the snmp probe's controller profiles now; what
 	// the wifi probe adds is not designed yet.
 	{Name: "wifi", Doc: "wireless controller polls and radio scans: access points, clients, Wi-Fi generation and security"},
-	{Name: "portcheck", Doc: "TCP and UDP connection tests from a school network: VPN ports, management interfaces, guest isolation"},
+	{Name: "portcheck", Doc: "TCP and UDP connection tests from a school network: VPN ports, guest isolation (management interfaces are the cyber probe's)"},
 }
 
 // Planned returns the planned probe called name, or false.

@@ -39,7 +39,11 @@ func TestMeasurementsLoad(t *testing.T) {
 		"filter":        {"ok", "pass", "outcome", "mechanism", "detail", "url", "error", "duration_ms"},
 		"safesearch":    {"ok", "enforced", "method", "level", "detail", "error", "duration_ms"},
 		"host":          {"cpu_pct", "mem_pct", "disk_pct", "load1", "load5", "load15", "procs", "uptime_s", "temp_c", "nic_mbps"},
-		"agent":         {"queued_batches", "queued_bytes", "dropped_points", "ship_failures", "probe_failures", "shipped_batches"},
+		"cyber": {"ok", "finding", "severity", "detail", "fix", "address", "port", "role", "reachable", "result", "protocol", "http", "http_status",
+			"location", "chain_ok", "chain_error", "days_left", "not_after", "subject", "issuer", "max_version", "cipher", "tls10", "tls11",
+			"records", "record", "all", "redirect", "p", "sp", "rua", "present", "answered", "v3", "engine_id", "vendor", "family", "minimum",
+			"source", "version", "version_from", "model", "reason", "url", "kind", "outcome", "mechanism", "proxy", "error", "duration_ms"},
+		"agent": {"queued_batches", "queued_bytes", "dropped_points", "ship_failures", "probe_failures", "shipped_batches"},
 	}
 	wantTags := map[string][]string{
 		"reachability": {"target"}, "wan_path": {"event"},
@@ -50,6 +54,7 @@ func TestMeasurementsLoad(t *testing.T) {
 		"snmp_psu": {"device", "psu"}, "snmp_ups": {"device"}, "snmp_lldp": {"device", "local_port_num", "rem_index", "local_port"},
 		"snmp_stp": {"device"}, "snmp_vrrp": {"device", "ifindex", "vrid"},
 		"filter": {"suite", "category", "kind", "expect", "target", "profile"}, "safesearch": {"suite", "engine", "target", "host", "profile"}, "host": {"host", "path"},
+		"cyber": {"check", "target", "vlan"},
 		"agent": {"version"},
 	}
 	if len(tab.Measurements) != len(want) {
