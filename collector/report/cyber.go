@@ -34,8 +34,8 @@ type CyberCheck struct {
 type Cyber struct {
 	From     time.Time    `json:"from"`
 	To       time.Time    `json:"to"`
-	Checks   int          `json:"checks"`  // check and target pairs, latest result each
-	Clean    int          `json:"clean"`   // of them, without a finding
+	Checks   int          `json:"checks"` // check and target pairs, latest result each
+	Clean    int          `json:"clean"`  // of them, without a finding
 	Findings []CyberCheck `json:"findings"`
 	// Incomplete: the latest result could not tell (a device that did not
 	// answer); never counted as clean.
