@@ -32,6 +32,17 @@ type Runner struct {
 	HourlyRetention time.Duration
 	Log             *slog.Logger
 	Now             func() time.Time
+	// Leader, when set, decides which of several collectors on one store
+	// runs a job this round (the store's Leader: PostgreSQL advisory
+	// locks); nil runs every job here, as one collector on SQLite does.
+	Leader Leader
+}
+
+// Leader hands out one job's turn across every collector sharing a
+// store: ok is false when another collector holds it; release ends the
+// turn.
+type Leader interface {
+	TryLead(ctx context.Context, job string) (release func(), ok bool, err error)
 }
 
 func (r *Runner) now() time.Time {
@@ -141,15 +152,20 @@ func (r *Runner) Prune(ctx context.Context) error {
 }
 
 // Every runs fn now and then every d until ctx ends, logging failures.
+// With a Leader, a round another collector holds is skipped.
 func (r *Runner) Every(ctx context.Context, name string, d time.Duration, fn func(context.Context) error) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		start := time.Now()
-		if err := fn(ctx); err != nil && ctx.Err() == nil {
+		ran, err := r.once(ctx, name, fn)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			r.log().Error("job failed", "job", name, "err", err)
-		} else {
+		case ran:
 			r.log().Debug("job done", "job", name, "duration_ms", time.Since(start).Milliseconds())
+		default:
+			r.log().Debug("job skipped: another collector runs it", "job", name)
 		}
 		select {
 		case <-ctx.Done():
@@ -157,4 +173,21 @@ func (r *Runner) Every(ctx context.Context, name string, d time.Duration, fn fun
 		case <-t.C:
 		}
 	}
+}
+
+// once runs fn if this collector holds the job's turn; ran says whether
+// it did.
+func (r *Runner) once(ctx context.Context, name string, fn func(context.Context) error) (ran bool, err error) {
+	if r.Leader == nil {
+		return true, fn(ctx)
+	}
+	release, ok, err := r.Leader.TryLead(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("job %s: taking its turn: %w", name, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	defer release()
+	return true, fn(ctx)
 }

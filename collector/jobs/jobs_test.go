@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -233,5 +234,52 @@ func TestScoringOutlivesRawPoints(t *testing.T) {
 	// that all failed.
 	if cl4.State != score.NotMet || google.Samples != 240+72 || google.Value != float64(100*(240-4))/312 {
 		t.Errorf("CL-4 after the late batch: %s, google %+v", cl4.State, google)
+	}
+}
+
+// oneLeader gives a job's turn to one holder at a time, as an advisory
+// lock does across collectors.
+type oneLeader struct {
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+func (l *oneLeader) TryLead(_ context.Context, job string) (func(), bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[job] {
+		return nil, false, nil
+	}
+	l.held[job] = true
+	return func() { l.mu.Lock(); delete(l.held, job); l.mu.Unlock() }, true, nil
+}
+
+// TestRunnerLeader: two runners sharing a leader never run the same job
+// at once, and a runner that is refused its turn does not run it.
+func TestRunnerLeader(t *testing.T) {
+	l := &oneLeader{held: map[string]bool{}}
+	a, b := &Runner{Leader: l}, &Runner{Leader: l}
+	inside := make(chan struct{})
+	leave := make(chan struct{})
+	done := make(chan bool)
+	go func() {
+		ran, err := a.once(context.Background(), "score", func(context.Context) error { close(inside); <-leave; return nil })
+		done <- ran && err == nil
+	}()
+	<-inside
+	ran, err := b.once(context.Background(), "score", func(context.Context) error { t.Error("b ran a job a holds"); return nil })
+	if ran || err != nil {
+		t.Fatalf("b: ran=%v err=%v while a holds the job", ran, err)
+	}
+	// Another job is free.
+	if ran, err := b.once(context.Background(), "prune", func(context.Context) error { return nil }); !ran || err != nil {
+		t.Fatalf("b could not run a free job: ran=%v err=%v", ran, err)
+	}
+	close(leave)
+	if !<-done {
+		t.Fatal("a did not run its job")
+	}
+	if ran, _ := b.once(context.Background(), "score", func(context.Context) error { return nil }); !ran {
+		t.Fatal("b did not get the job once a released it")
 	}
 }

@@ -41,7 +41,7 @@ type Influx struct {
 	URL string `yaml:"url"`
 	// Token with write access to the bucket; on 1.8, user:password (or
 	// empty with its auth off). PROBITY_INFLUX_TOKEN keeps it out of the file.
-	Token string `yaml:"token"`
+	Token string `yaml:"token" secret:"true"`
 	// Org is the organisation (2.x, Cloud); ignored by 1.8 and 3.
 	Org string `yaml:"org"`
 	// Bucket is the bucket (2.x, Cloud), database (3) or db/retention
@@ -193,8 +193,11 @@ type Standards struct {
 
 // Store selects the storage engine.
 type Store struct {
-	Driver string `yaml:"driver"` // sqlite
-	Path   string `yaml:"path"`   // default data_dir/probity.db
+	Driver string `yaml:"driver"` // sqlite (embedded, the default) or postgres
+	Path   string `yaml:"path"`   // sqlite: default data_dir/probity.db
+	// DSN is the PostgreSQL connection string (postgres://user:pass@host/db
+	// or key=value); PROBITY_STORE_DSN keeps the password out of the file.
+	DSN string `yaml:"dsn" secret:"true"`
 }
 
 // Retention says how long raw points and hourly rollups are kept; daily
@@ -270,8 +273,11 @@ func (c *Collector) Validate() error {
 		errs = append(errs, cfgerr.Errorf("data_dir", "required"))
 	}
 	errs = append(errs, cfgerr.Prefix("log", c.Log.Validate()))
-	if c.Store.Driver != "sqlite" {
-		errs = append(errs, cfgerr.Errorf("store.driver", "must be sqlite (postgres comes in a later release), not %q", c.Store.Driver))
+	switch {
+	case c.Store.Driver != "sqlite" && c.Store.Driver != "postgres":
+		errs = append(errs, cfgerr.Errorf("store.driver", "must be sqlite or postgres, not %q", c.Store.Driver))
+	case c.Store.Driver == "postgres" && c.Store.DSN == "":
+		errs = append(errs, cfgerr.Errorf("store.dsn", "required with driver postgres: postgres://user:password@host:5432/probity (or set PROBITY_STORE_DSN)"))
 	}
 	if c.Retention.Raw < 24*time.Hour {
 		errs = append(errs, cfgerr.Errorf("retention.raw", "must be at least 24h"))
