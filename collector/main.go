@@ -202,6 +202,9 @@ func (c *common) open(ctx context.Context, stderr io.Writer) (store.Store, error
 		}
 		log.Debug("running as the data directory's owner", "uid", o.UID, "gid", o.GID)
 	}
+	if c.config.Store.Driver != "sqlite" {
+		return nil, fmt.Errorf("store.driver %q: this build has only the sqlite store", c.config.Store.Driver)
+	}
 	return sqlite.Open(ctx, c.config.DBPath(), sqlite.Options{Log: log.With("component", "store")})
 }
 
