@@ -16,6 +16,7 @@ import (
 	"github.com/probity-edu/probity/collector/auth"
 	"github.com/probity-edu/probity/collector/influx"
 	"github.com/probity-edu/probity/collector/jobs"
+	"github.com/probity-edu/probity/collector/settings"
 	"github.com/probity-edu/probity/collector/speedtest"
 	"github.com/probity-edu/probity/collector/web"
 	"github.com/probity-edu/probity/internal/logging"
@@ -72,6 +73,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	hs := &http.Server{Handler: withSpeedtest(pages.Handler(srv.Handler()), speed), ConnContext: speedtest.ConnContext, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	runner := &jobs.Runner{Store: st, Catalogue: cat, Retention: cfg.Retention.Raw, HourlyRetention: cfg.Retention.Hourly, Log: log.With("component", "jobs")}
+	// On a store several collectors share (PostgreSQL), each job runs on
+	// one of them per round.
+	if l, ok := st.(jobs.Leader); ok {
+		runner.Leader = l
+	}
 
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -105,7 +111,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer func() { stopSink(); <-sinkDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("collector listening", "version", version.Version, "url", "http://"+ln.Addr().String(), "store", cfg.DBPath(), "catalogue", cat.Version,
+	log.Info("collector listening", "version", version.Version, "url", "http://"+ln.Addr().String(), "store", storeName(cfg), "catalogue", cat.Version,
 		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies), "influx", cfg.Influx.URL)
 	select {
 	case <-ctx.Done():
@@ -172,4 +178,12 @@ func (m speedtestMetrics) Collect(ch chan<- prometheus.Metric) {
 	counter(speedRefDesc, st.AuthErrors, "auth_unavailable")
 	counter(speedRefDesc, st.BadRequests, "bad_request")
 	ch <- prometheus.MustNewConstMetric(speedActDesc, prometheus.GaugeValue, float64(st.Active))
+}
+
+// storeName says which store serve uses, for the log (no password).
+func storeName(cfg settings.Collector) string {
+	if cfg.Store.Driver == "postgres" {
+		return "postgres"
+	}
+	return cfg.DBPath()
 }

@@ -50,10 +50,14 @@ func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := giveToOwner(c.config.DataDir); err != nil {
-		return err
+	if c.config.Store.Driver == "sqlite" {
+		if err := giveToOwner(c.config.DataDir); err != nil {
+			return err
+		}
+		step("Store %s is ready.", c.config.DBPath())
+	} else {
+		step("Store (%s) is ready.", c.config.Store.Driver)
 	}
-	step("Store %s is ready.", c.config.DBPath())
 
 	url := c.config.BaseURL()
 	if *service != "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/probity-edu/probity/collector/settings"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/postgres"
 	"github.com/probity-edu/probity/collector/store/sqlite"
 	"github.com/probity-edu/probity/internal/config"
 	"github.com/probity-edu/probity/internal/logging"
@@ -186,6 +187,10 @@ func (c *common) load(args []string, stdout io.Writer) (done bool, err error) {
 
 // open opens the store named by the configuration.
 func (c *common) open(ctx context.Context, stderr io.Writer) (store.Store, error) {
+	if c.config.Store.Driver == "postgres" {
+		log := logging.New(c.config.Log, stderr)
+		return postgres.Open(ctx, c.config.Store.DSN, postgres.Options{Log: log.With("component", "store")})
+	}
 	if err := privilege.EnsureDir(c.config.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -201,9 +206,6 @@ func (c *common) open(ctx context.Context, stderr io.Writer) (store.Store, error
 			return nil, err
 		}
 		log.Debug("running as the data directory's owner", "uid", o.UID, "gid", o.GID)
-	}
-	if c.config.Store.Driver != "sqlite" {
-		return nil, fmt.Errorf("store.driver %q: this build has only the sqlite store", c.config.Store.Driver)
 	}
 	return sqlite.Open(ctx, c.config.DBPath(), sqlite.Options{Log: log.With("component", "store")})
 }

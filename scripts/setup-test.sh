@@ -2,7 +2,7 @@
 # Installs the system packages the integration tests use (Debian 12, as
 # root). Safe to run again: apt skips what is installed.
 set -euo pipefail
-pkgs=(iproute2 iptables nftables iputils-ping ca-certificates iperf3 ethtool snmpd snmp snmpsim e2guardian dnsmasq-base chromium poppler-utils curl debootstrap qemu-user-static openssh-server)
+pkgs=(iproute2 iptables nftables iputils-ping ca-certificates iperf3 ethtool snmpd snmp snmpsim e2guardian dnsmasq-base chromium poppler-utils curl debootstrap qemu-user-static openssh-server postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

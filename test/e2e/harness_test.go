@@ -165,7 +165,8 @@ func (e *env) authorize(t *testing.T) {
 	if done {
 		return // a restarted collector keeps its store and its tokens
 	}
-	tok := strings.TrimSpace(run(t, e.collectorBin, append([]string{"admin", "token", "--name", "e2e reader"}, e.collectorArgs...)...))
+	// Named by address: collectors sharing one store share its tokens.
+	tok := strings.TrimSpace(run(t, e.collectorBin, append([]string{"admin", "token", "--name", "e2e reader " + host}, e.collectorArgs...)...))
 	readers.Lock()
 	readers.tokens[host] = tok
 	readers.Unlock()

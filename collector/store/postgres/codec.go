@@ -1,0 +1,364 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/probity-edu/probity/collector/store"
+)
+
+// The collector's own tags are columns of their own, so the series key
+// leaves them out.
+const (
+	tagSite  = store.TagSite
+	tagAgent = store.TagAgent
+)
+
+// codec encodes one point's series key, tags and fields, reusing its
+// buffers across the points of a batch.
+type codec struct {
+	keys   []string
+	series []byte
+	tags   []byte
+	fields []byte
+}
+
+// seriesKey is point.SeriesKey without the site and agent tags.
+func (c *codec) seriesKey(measurement string, tags map[string]string) string {
+	c.sortedTagKeys(tags)
+	b := append(c.series[:0], measurement...)
+	for _, k := range c.keys {
+		if k == tagSite || k == tagAgent {
+			continue
+		}
+		b = append(b, ',')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, tags[k]...)
+	}
+	c.series = b
+	return string(b)
+}
+
+// tagsJSON is a JSON object of strings in key order. Call after seriesKey,
+// which sorts the keys.
+func (c *codec) tagsJSON(tags map[string]string) string {
+	b := append(c.tags[:0], '{')
+	for i, k := range c.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, tags[k])
+	}
+	b = append(b, '}')
+	c.tags = b
+	return string(b)
+}
+
+// fieldsJSON encodes fields so each value keeps its Go type: a JSON number
+// is a float64, {"i":n} an int64, {"u":n} a uint64, and bools and strings
+// are themselves.
+func (c *codec) fieldsJSON(fields map[string]any) (string, error) {
+	c.keys = c.keys[:0]
+	for k := range fields {
+		c.keys = append(c.keys, k)
+	}
+	slices.Sort(c.keys)
+	b := append(c.fields[:0], '{')
+	for i, k := range c.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		switch v := fields[k].(type) {
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return "", fmt.Errorf("field %s is %v", k, v)
+			}
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		case int64:
+			b = strconv.AppendInt(append(b, `{"i":`...), v, 10)
+			b = append(b, '}')
+		case int:
+			b = strconv.AppendInt(append(b, `{"i":`...), int64(v), 10)
+			b = append(b, '}')
+		case uint64:
+			b = strconv.AppendUint(append(b, `{"u":`...), v, 10)
+			b = append(b, '}')
+		case bool:
+			b = strconv.AppendBool(b, v)
+		case string:
+			b = appendString(b, v)
+		default:
+			return "", fmt.Errorf("field %s has unsupported type %T", k, v)
+		}
+	}
+	b = append(b, '}')
+	c.fields = b
+	return string(b), nil
+}
+
+func (c *codec) sortedTagKeys(tags map[string]string) {
+	c.keys = c.keys[:0]
+	for k := range tags {
+		c.keys = append(c.keys, k)
+	}
+	slices.Sort(c.keys)
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// as encoding/json does, because PostgreSQL text must be valid UTF-8.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// decoder reads tags and fields columns. It parses the JSON this package
+// writes directly and hands anything else to encoding/json; it interns
+// strings, since tag keys and values repeat on every row of a series.
+type decoder struct {
+	intern map[string]string
+}
+
+// maxIntern bounds the intern table of one query.
+const maxIntern = 4096
+
+func (d *decoder) str(b []byte) string {
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.intern == nil {
+		d.intern = map[string]string{}
+	}
+	if len(d.intern) < maxIntern {
+		d.intern[s] = s
+	}
+	return s
+}
+
+// decodeTags reads a tags column.
+func (d *decoder) decodeTags(js []byte) (map[string]string, error) {
+	if tags, ok := d.fastTags(js); ok {
+		return tags, nil
+	}
+	tags := map[string]string{}
+	if err := json.Unmarshal(js, &tags); err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
+	}
+	return tags, nil
+}
+
+// decodeFields reads a fields column back into typed values.
+func (d *decoder) decodeFields(js []byte) (map[string]any, error) {
+	if fields, ok := d.fastFields(js); ok {
+		return fields, nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(js, &raw); err != nil {
+		return nil, fmt.Errorf("fields: %w", err)
+	}
+	fields := make(map[string]any, len(raw))
+	for k, v := range raw {
+		x, err := decodeValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", k, err)
+		}
+		fields[k] = x
+	}
+	return fields, nil
+}
+
+// fastTags parses {"k":"v",...} with no whitespace and no escapes, as
+// tagsJSON writes it for ordinary tags; ok=false means use the slow path.
+func (d *decoder) fastTags(js []byte) (map[string]string, bool) {
+	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
+		return nil, false
+	}
+	tags := make(map[string]string, 6)
+	rest := js[1 : len(js)-1]
+	for len(rest) > 0 {
+		k, r, ok := plainString(rest)
+		if !ok || len(r) == 0 || r[0] != ':' {
+			return nil, false
+		}
+		v, r, ok := plainString(r[1:])
+		if !ok {
+			return nil, false
+		}
+		tags[d.str(k)] = d.str(v)
+		if rest = r; len(rest) > 0 {
+			if rest[0] != ',' || len(rest) == 1 {
+				return nil, false
+			}
+			rest = rest[1:]
+		}
+	}
+	return tags, true
+}
+
+// fastFields parses what fieldsJSON writes when no string needs escaping.
+func (d *decoder) fastFields(js []byte) (map[string]any, bool) {
+	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
+		return nil, false
+	}
+	fields := make(map[string]any, 8)
+	rest := js[1 : len(js)-1]
+	for len(rest) > 0 {
+		k, r, ok := plainString(rest)
+		if !ok || len(r) == 0 || r[0] != ':' {
+			return nil, false
+		}
+		r = r[1:]
+		var v any
+		switch {
+		case len(r) == 0:
+			return nil, false
+		case r[0] == '"':
+			var s []byte
+			if s, r, ok = plainString(r); !ok {
+				return nil, false
+			}
+			v = d.str(s)
+		case bytes.HasPrefix(r, []byte("true")):
+			v, r = true, r[4:]
+		case bytes.HasPrefix(r, []byte("false")):
+			v, r = false, r[5:]
+		case bytes.HasPrefix(r, []byte(`{"i":`)), bytes.HasPrefix(r, []byte(`{"u":`)):
+			end := bytes.IndexByte(r, '}')
+			if end < 0 {
+				return nil, false
+			}
+			num := string(r[5:end])
+			var err error
+			if r[2] == 'i' {
+				v, err = strconv.ParseInt(num, 10, 64)
+			} else {
+				v, err = strconv.ParseUint(num, 10, 64)
+			}
+			if err != nil {
+				return nil, false
+			}
+			r = r[end+1:]
+		case r[0] == '-' || r[0] >= '0' && r[0] <= '9':
+			end := bytes.IndexByte(r, ',')
+			if end < 0 {
+				end = len(r)
+			}
+			f, err := strconv.ParseFloat(string(r[:end]), 64)
+			if err != nil {
+				return nil, false
+			}
+			v, r = f, r[end:]
+		default:
+			return nil, false
+		}
+		fields[d.str(k)] = v
+		if rest = r; len(rest) > 0 {
+			if rest[0] != ',' || len(rest) == 1 {
+				return nil, false
+			}
+			rest = rest[1:]
+		}
+	}
+	return fields, true
+}
+
+// plainString reads a JSON string without escapes or control characters
+// at the start of b and returns its contents and the rest of b.
+func plainString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, nil, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return b[1:i], b[i+1:], true
+		case c == '\\' || c < 0x20:
+			return nil, nil, false
+		}
+	}
+	return nil, nil, false
+}
+
+var errBadValue = errors.New("not a stored field value")
+
+func decodeValue(v []byte) (any, error) {
+	if len(v) == 0 {
+		return nil, errBadValue
+	}
+	switch v[0] {
+	case '"':
+		var s string
+		err := json.Unmarshal(v, &s)
+		return s, err
+	case 't', 'f':
+		var b bool
+		err := json.Unmarshal(v, &b)
+		return b, err
+	case '{':
+		var w struct {
+			I *json.Number `json:"i"`
+			U *json.Number `json:"u"`
+		}
+		if err := json.Unmarshal(v, &w); err != nil {
+			return nil, err
+		}
+		switch {
+		case w.I != nil && w.U == nil:
+			return strconv.ParseInt(w.I.String(), 10, 64)
+		case w.U != nil && w.I == nil:
+			return strconv.ParseUint(w.U.String(), 10, 64)
+		}
+		return nil, fmt.Errorf("%w: %s", errBadValue, v)
+	case 'n':
+		return nil, fmt.Errorf("%w: %s", errBadValue, v)
+	}
+	return strconv.ParseFloat(string(bytes.TrimSpace(v)), 64)
+}

@@ -1,0 +1,323 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/probity-edu/probity/collector/rollup"
+)
+
+// RollupPending rolls up every pending hour in time order, then the
+// pending days that ended by now (a day still filling waits, so its daily
+// bucket is built once rather than on every run).
+func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
+	hours, err := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours ORDER BY hour`)
+	if err != nil {
+		return fmt.Errorf("postgres: rollup: pending hours: %w", err)
+	}
+	for _, h := range hours {
+		if _, err := s.rollupHour(ctx, fromNS(h), rebuild); err != nil {
+			return fmt.Errorf("postgres: rollup hour %s: %w", fromNS(h).Format(time.RFC3339), err)
+		}
+	}
+	return s.rollupDays(ctx, `day <= $1`, toNS(now.Add(-24*time.Hour)))
+}
+
+// Rollup rolls up every hour touching [from, to) that has raw points or is
+// pending, each in its own transaction so ingest is never held up for
+// long, then every pending day that starts before to.
+func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
+	if !to.After(from) {
+		return nil
+	}
+	// Skip the empty hours outside the data, so a wide range is cheap.
+	var lo, hi *int64
+	if err := s.pool.QueryRow(ctx, `SELECT LEAST((SELECT MIN(time) FROM points), (SELECT MIN(hour) FROM rollup_pending_hours)),
+		GREATEST((SELECT MAX(time) FROM points), (SELECT MAX(hour) FROM rollup_pending_hours))`).Scan(&lo, &hi); err != nil {
+		return fmt.Errorf("postgres: rollup: data range: %w", err)
+	}
+	if lo != nil {
+		start := rollup.Hour.Truncate(from)
+		if first := rollup.Hour.Truncate(fromNS(*lo)); first.After(start) {
+			start = first
+		}
+		end := to
+		if last := fromNS(*hi).Add(1); last.Before(end) {
+			end = last
+		}
+		for h := start; h.Before(end); h = h.Add(time.Hour) {
+			if _, err := s.rollupHour(ctx, h, rebuild); err != nil {
+				return fmt.Errorf("postgres: rollup hour %s: %w", h.Format(time.RFC3339), err)
+			}
+		}
+	}
+	return s.rollupDays(ctx, `day < $1`, clampNS(to))
+}
+
+type hourMode int
+
+const (
+	rebuild  hourMode = iota // Rollup, RollupPending
+	seal                     // Prune: roll up if pending, then delete the raw points
+	sealKeep                 // Prune of a whole day: as seal, but the caller drops the partition
+)
+
+// rollupHour rolls up hour h in its own transaction and returns how many
+// raw points it deleted; see rollupHourTx.
+func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int64, error) {
+	var deleted int64
+	var created map[sidKey]int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockRollups(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(lockHour), hourKey(toNS(h))); err != nil {
+			return err
+		}
+		var err error
+		deleted, created, err = s.rollupHourTx(ctx, tx, h, mode)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.cacheSIDs(created)
+	return deleted, nil
+}
+
+// rollupHourTx rolls up hour h in tx, which holds the rollup lock and the
+// hour's exclusive lock (so no batch adds to the hour meanwhile). The
+// hour's buckets are rebuilt from its raw points (replacing, which is
+// idempotent) unless the hour is sealed: then its raw points arrived after
+// it was pruned, so they are merged into its buckets and deleted. An hour
+// whose day has lost its hourly buckets only deletes its raw points.
+func (s *Store) rollupHourTx(ctx context.Context, tx pgx.Tx, h time.Time, mode hourMode) (deleted int64, created map[sidKey]int64, err error) {
+	rawH, hourlyH, err := horizons(ctx, tx)
+	if err != nil {
+		return 0, nil, err
+	}
+	hns := toNS(h)
+	var pending bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_pending_hours WHERE hour = $1)`, hns).Scan(&pending); err != nil {
+		return 0, nil, err
+	}
+	sealed, dropping := hns < rawH, hns < hourlyH
+	var bs []rollup.Bucket
+	if !dropping && (sealed || pending || mode == rebuild) {
+		if bs, err = aggregateHour(ctx, tx, h); err != nil {
+			return 0, nil, err
+		}
+	}
+	if len(bs) > 0 {
+		var ids []int64
+		if ids, created, err = s.sids(ctx, tx, bs); err != nil {
+			return 0, nil, err
+		}
+		if sealed {
+			if err := mergeExisting(ctx, tx, ids, bs); err != nil {
+				return 0, nil, err
+			}
+		}
+		if err := upsert(ctx, tx, "rollups_hourly", ids, bs); err != nil {
+			return 0, nil, err
+		}
+		if err := markDays(ctx, tx, ids, rollup.Day.Truncate(h)); err != nil {
+			return 0, nil, err
+		}
+	}
+	if mode != sealKeep && (sealed || dropping || mode == seal) {
+		if deleted, err = deletePoints(ctx, tx, h); err != nil {
+			return 0, nil, err
+		}
+		if dropping && deleted > 0 {
+			s.log.Warn("raw points dropped: they arrived after their day's hourly rollups were pruned",
+				"hour", h.Format(time.RFC3339), "points", deleted)
+		}
+	}
+	if mode == seal || mode == sealKeep {
+		if _, err := tx.Exec(ctx, `UPDATE rollup_horizons SET at = GREATEST(at, $1) WHERE name = 'raw'`, toNS(h.Add(time.Hour))); err != nil {
+			return 0, nil, err
+		}
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM rollup_pending_hours WHERE hour = $1`, hns)
+	return deleted, created, err
+}
+
+func horizons(ctx context.Context, tx pgx.Tx) (raw, hourly int64, err error) {
+	err = tx.QueryRow(ctx, `SELECT
+		COALESCE((SELECT at FROM rollup_horizons WHERE name = 'raw'), 0),
+		COALESCE((SELECT at FROM rollup_horizons WHERE name = 'hourly'), 0)`).Scan(&raw, &hourly)
+	return raw, hourly, err
+}
+
+// aggregateHour rolls the raw points of hour h up.
+func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time) ([]rollup.Bucket, error) {
+	rows, err := tx.Query(ctx, `SELECT site, measurement, series, tags, fields, time FROM points
+		WHERE time >= $1 AND time < $2 ORDER BY time`, toNS(h), toNS(h.Add(time.Hour)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	agg := rollup.NewAggregator(rollup.Hour)
+	tagsOf := map[[2]string]map[string]string{} // decoded once per series
+	var d decoder
+	var site, measurement, series string
+	var tagsJS, fieldsJS []byte
+	var ns int64
+	for rows.Next() {
+		if err := rows.Scan(&site, &measurement, &series, &tagsJS, &fieldsJS, &ns); err != nil {
+			return nil, err
+		}
+		tags, ok := tagsOf[[2]string{site, series}]
+		if !ok {
+			if tags, err = d.decodeTags(tagsJS); err != nil {
+				return nil, fmt.Errorf("%s: %w", series, err)
+			}
+			tagsOf[[2]string{site, series}] = tags
+		}
+		fields, err := d.decodeFields(fieldsJS)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", series, err)
+		}
+		agg.Add(site, measurement, series, tags, fields, fromNS(ns))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return agg.Buckets(), nil
+}
+
+// mergeExisting adds the stored hourly bucket, if any, to each of bs.
+func mergeExisting(ctx context.Context, tx pgx.Tx, ids []int64, bs []rollup.Bucket) error {
+	for i := range bs {
+		b := &bs[i]
+		old := *b
+		old.Hist, old.Values, old.Other = nil, nil, 0
+		var sid int64
+		err := scanBucket(tx.QueryRow(ctx, `SELECT `+bucketColList+` FROM rollups_hourly WHERE sid = $1 AND start = $2 AND ok = $3 AND kind = $4`,
+			ids[i], toNS(b.Start), int16(b.OK), int16(b.Kind)), &sid, &old)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			continue
+		case err != nil:
+			return err
+		}
+		*b = rollup.Merge(rollup.Hour, []rollup.Bucket{old, *b})
+	}
+	return nil
+}
+
+func markDays(ctx context.Context, tx pgx.Tx, ids []int64, day time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO rollup_pending_days(sid, day) SELECT DISTINCT unnest($1::int8[]), $2::int8
+		ON CONFLICT DO NOTHING`, ids, toNS(day))
+	return err
+}
+
+func deletePoints(ctx context.Context, tx pgx.Tx, h time.Time) (int64, error) {
+	res, err := tx.Exec(ctx, `DELETE FROM points WHERE time >= $1 AND time < $2`, toNS(h), toNS(h.Add(time.Hour)))
+	if err != nil {
+		return 0, err
+	}
+	n := res.RowsAffected()
+	if n == 0 {
+		return 0, nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE counters SET n = n - $1 WHERE name = 'points'`, n)
+	return n, err
+}
+
+// daysPerTx bounds one transaction of day rollups.
+const daysPerTx = 256
+
+type sidDay struct{ sid, day int64 }
+
+// rollupDays rebuilds the daily bucket of every pending series-day whose
+// day matches cond (with arg), from its hourly buckets. Days whose hourly
+// buckets were pruned keep their daily buckets.
+func (s *Store) rollupDays(ctx context.Context, cond string, arg int64) error {
+	rows, err := s.pool.Query(ctx, `SELECT sid, day FROM rollup_pending_days WHERE `+cond+` ORDER BY day, sid`, arg)
+	if err != nil {
+		return fmt.Errorf("postgres: rollup: pending days: %w", err)
+	}
+	todo, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sidDay, error) {
+		var p sidDay
+		err := r.Scan(&p.sid, &p.day)
+		return p, err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: rollup: pending days: %w", err)
+	}
+	for len(todo) > 0 {
+		n := min(len(todo), daysPerTx)
+		if err := s.inTx(ctx, func(tx pgx.Tx) error { return rollupDayBatch(ctx, tx, todo[:n]) }); err != nil {
+			return fmt.Errorf("postgres: rollup day %s: %w", fromNS(todo[0].day).Format(time.DateOnly), err)
+		}
+		todo = todo[n:]
+	}
+	return nil
+}
+
+func rollupDayBatch(ctx context.Context, tx pgx.Tx, todo []sidDay) error {
+	// Hour rollups mark days pending under this lock too, so a day's
+	// pending mark is never deleted after an hour changed it unread.
+	if err := lockRollups(ctx, tx); err != nil {
+		return err
+	}
+	_, hourlyH, err := horizons(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, p := range todo {
+		if p.day >= hourlyH {
+			groups := map[[2]int64][]rollup.Bucket{}
+			var order [][2]int64
+			rows, err := tx.Query(ctx, `SELECT `+bucketColList+` FROM rollups_hourly
+				WHERE sid = $1 AND start >= $2 AND start < $3 ORDER BY start`, p.sid, p.day, p.day+int64(24*time.Hour))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var sid int64
+				b := rollup.Bucket{Res: rollup.Hour}
+				if err := scanBucket(rows, &sid, &b); err != nil {
+					rows.Close()
+					return err
+				}
+				k := [2]int64{int64(b.OK), int64(b.Kind)}
+				if groups[k] == nil {
+					order = append(order, k)
+				}
+				groups[k] = append(groups[k], b)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			var ids []int64
+			var days []rollup.Bucket
+			for _, k := range order {
+				days = append(days, rollup.Merge(rollup.Day, groups[k]))
+				ids = append(ids, p.sid)
+			}
+			if err := upsert(ctx, tx, "rollups_daily", ids, days); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM rollup_pending_days WHERE day = $1 AND sid = $2`, p.day, p.sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) int64s(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
