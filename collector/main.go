@@ -63,6 +63,10 @@ Usage:
   probity-collector speedtest --listen ADDR (--collector URL | --token-file FILE) [--max-duration 60s]
                             [--max-concurrent 32] [--tls-cert F --tls-key F]
                                                              run only the speed-test server, e.g. at a trust's network edge
+  probity-collector loadgen --collector URL [--collector URL2] [--schools N] [--speedup X] [--duration D]
+                          [--setup] [--concurrency C] [--agents FILE] [--json]
+                                                             simulate N schools' agents writing to collectors (load
+                                                             test; --setup makes the schools and enrols their agents)
   probity-collector version                                  print build information
 
 Common flags:
@@ -117,6 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"user disable":   cmdUserDisable,
 		"standards list": cmdStandardsList,
 		"standards show": cmdStandardsShow,
+		"loadgen":        cmdLoadgen,
 	}
 	if cmd == "version" || cmd == "--version" {
 		fmt.Fprintln(stdout, version.String("probity-collector"))

@@ -60,6 +60,21 @@ func PostgresBinDir() string {
 // PostgreSQL's server binaries.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
+	// Durability is of no use to a test cluster; speed is.
+	return startPostgres(t, "fsync=off", "synchronous_commit=off", "full_page_writes=off")
+}
+
+// StartPostgresDurable is StartPostgres with the durability a benchmark
+// compares fairly with the collector's SQLite (WAL, synchronous NORMAL):
+// the log is fsynced in the background (synchronous_commit off: a crash
+// loses the last commits, never the database), pages are written whole.
+func StartPostgresDurable(t testing.TB) *Postgres {
+	t.Helper()
+	return startPostgres(t, "fsync=on", "synchronous_commit=off", "full_page_writes=on")
+}
+
+func startPostgres(t testing.TB, settings ...string) *Postgres {
+	t.Helper()
 	RequireIntegration(t, "a PostgreSQL server")
 	bin := PostgresBinDir()
 	if bin == "" {
@@ -102,9 +117,10 @@ func StartPostgres(t testing.TB) *Postgres {
 	var logs bytes.Buffer
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", root,
 		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(p.Port),
-		// Durability is of no use to a test cluster; speed is.
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200", "-c", "shared_buffers=64MB")
+	for _, kv := range settings {
+		cmd.Args = append(cmd.Args, "-c", kv)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = &logs, &logs

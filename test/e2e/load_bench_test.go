@@ -1,0 +1,377 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/probity-edu/probity/collector/loadgen"
+
+	"github.com/probity-edu/probity/internal/testenv"
+)
+
+const (
+	loadStartMark = "<!-- load:begin -->"
+	loadEndMark   = "<!-- load:end -->"
+)
+
+// loadScenario is one arrangement of collectors and store the load
+// benchmark searches. skip, when set, says why it cannot run yet.
+type loadScenario struct {
+	id         string // for PROBITY_BENCH_LOAD_SCENARIOS
+	name       string
+	store      string // sqlite or postgres
+	collectors int
+	skip       string
+}
+
+// loadScenarios are the arrangements searched; skip, when set, says why
+// one cannot run.
+var loadScenarios = []loadScenario{
+	{id: "sqlite", name: "one collector, SQLite", store: "sqlite", collectors: 1},
+	{id: "postgres", name: "one collector, PostgreSQL", store: "postgres", collectors: 1},
+	{id: "postgres-2", name: "two collectors, one PostgreSQL", store: "postgres", collectors: 2},
+}
+
+// loadPostgresDSN starts a real PostgreSQL on loopback for the scenario
+// and returns a fresh database every collector of it shares, durable as
+// the collector's SQLite is (WAL fsynced in the background).
+func loadPostgresDSN(t *testing.T) string {
+	t.Helper()
+	return testenv.StartPostgresDurable(t).NewDatabase(t)
+}
+
+// loadCollectorConfig is one collector's configuration in the scenario.
+func loadCollectorConfig(sc loadScenario, port int, dataDir, dsn string) string {
+	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nlog: {level: warn, format: json}\n", port, dataDir)
+	// The rollup job runs at start (on an empty store) and then every 10
+	// minutes, after a run of levels has ended: set a shorter interval to
+	// measure ingest with rollups holding the store's writer.
+	if d := os.Getenv("PROBITY_BENCH_LOAD_ROLLUP_EVERY"); d != "" {
+		cfg += fmt.Sprintf("jobs: {rollup_every: %s}\n", d)
+	}
+	if sc.store == "postgres" {
+		cfg += fmt.Sprintf("store: {driver: postgres, dsn: %q}\n", dsn)
+	}
+	return cfg
+}
+
+// loadStep is one load level of the search.
+type loadStep struct {
+	schools    int
+	r          loadgen.Result
+	collCPU    float64 // cores used by the collectors over the run
+	genCPU     float64 // cores used by the load generator
+	busy       float64 // machine busy share, 0-1
+	serverMean float64 // mean time the collectors took per write, ms (their /metrics)
+	storeMB    float64 // SQLite files after the level (0 for PostgreSQL)
+}
+
+func (s loadStep) ok() bool { return s.r.KeptUp() }
+
+// TestBenchLoad is `make bench-load`, not a test: for each scenario it
+// starts real collectors, makes simulated schools with `probity-collector
+// loadgen --setup`, and raises the number of schools sending a real
+// school's mix at real intervals while ingest keeps up (points accepted
+// at least 95% of offered, p99 ingest latency under 1 s): doubling, then
+// halving the gap between the last level that kept up and the first that
+// did not. It writes the levels and the most schools carried into
+// docs/benchmarks.md. PROBITY_BENCH_LOAD_STEP sets a level's length
+// (default 20s), PROBITY_BENCH_LOAD_START the first level (default 250
+// schools), PROBITY_BENCH_LOAD_SCENARIOS the scenario ids to run,
+// PROBITY_BENCH_LOAD_ROLLUP_EVERY the collectors' jobs.rollup_every.
+func TestBenchLoad(t *testing.T) {
+	if os.Getenv("PROBITY_BENCH_LOAD") == "" {
+		t.Skip("a benchmark: run it with make bench-load")
+	}
+	step := 20 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("PROBITY_BENCH_LOAD_STEP")); err == nil && d > 0 {
+		step = d
+	}
+	first := 250
+	if n, err := strconv.Atoi(os.Getenv("PROBITY_BENCH_LOAD_START")); err == nil && n > 0 {
+		first = n
+	}
+	want := map[string]bool{}
+	for _, id := range strings.Split(os.Getenv("PROBITY_BENCH_LOAD_SCENARIOS"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			want[id] = true
+		}
+	}
+	var sections []string
+	for _, sc := range loadScenarios {
+		if len(want) > 0 && !want[sc.id] {
+			continue
+		}
+		var section string
+		t.Run(sc.id, func(t *testing.T) {
+			if sc.skip != "" {
+				section = fmt.Sprintf("**%s**: not run (%s).\n", sc.name, sc.skip)
+				t.Skip(sc.skip)
+			}
+			section = loadScenarioRun(t, sc, first, step)
+		})
+		sections = append(sections, section)
+	}
+	if os.Getenv("PROBITY_BENCH_NOWRITE") != "" || t.Failed() {
+		t.Logf("not writing docs/benchmarks.md:\n%s", strings.Join(sections, "\n"))
+		return
+	}
+	head := fmt.Sprintf("Run on %s, %s/%s, %d CPUs shared by the collectors and the load generator; levels of %s at real intervals (%.0f points per school a minute).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), step, loadgen.TotalPerMinute(loadgen.Mix()))
+	writeLoadTable(t, loadStartMark+"\n"+head+strings.Join(sections, "\n")+loadEndMark+"\n")
+}
+
+// loadScenarioRun searches one scenario and returns its section.
+func loadScenarioRun(t *testing.T, sc loadScenario, first int, step time.Duration) string {
+	_, collectorBin := binaries(t)
+	dir := t.TempDir()
+	dsn := ""
+	if sc.store == "postgres" {
+		dsn = loadPostgresDSN(t)
+	}
+	var urls, cfgs []string
+	var procs []*proc
+	for i := range sc.collectors {
+		port := freePort(t)
+		cfg := filepath.Join(dir, fmt.Sprintf("collector-%d.yaml", i))
+		// With PostgreSQL the collectors share the database; each keeps
+		// its own data directory for what is not in the store.
+		writeFile(t, cfg, loadCollectorConfig(sc, port, filepath.Join(dir, fmt.Sprintf("data-%d", i)), dsn))
+		url := fmt.Sprintf("http://127.0.0.1:%d", port)
+		p := start(t, fmt.Sprintf("collector %d", i), collectorBin, "serve", "--config", cfg)
+		eventually(t, 20*time.Second, "collector /healthz", func() bool {
+			resp, err := http.Get(url + "/healthz")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+		urls, cfgs, procs = append(urls, url), append(cfgs, cfg), append(procs, p)
+	}
+	agents := filepath.Join(dir, "agents.json")
+	loadgenArgs := func(n int, extra ...string) []string {
+		a := []string{"loadgen", "--config", cfgs[0], "--agents", agents, "--collector", strings.Join(urls, ","), "--schools", strconv.Itoa(n)}
+		return append(a, extra...)
+	}
+
+	runStep := func(n int) loadStep {
+		// SQLite lets the loadgen's own store writes wait only so long
+		// for the serving collector's writer: try again if they gave up.
+		for attempt := 1; ; attempt++ {
+			var out bytes.Buffer
+			cmd := exec.Command(collectorBin, loadgenArgs(n, "--setup", "--duration", "0")...)
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			if err == nil {
+				break
+			}
+			if attempt == 3 {
+				t.Fatalf("loadgen --setup %d schools: %v\n%s", n, err, out.String())
+			}
+			t.Logf("loadgen --setup %d schools, attempt %d: %v\n%s", n, attempt, err, out.String())
+			time.Sleep(2 * time.Second)
+		}
+		var cpu0 float64
+		for _, p := range procs {
+			cpu0 += procCPU(t, p.cmd.Process.Pid)
+		}
+		srv0, cnt0 := loadWriteSeconds(t, urls)
+		busy0, total0 := machineCPU(t)
+		began := time.Now()
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(collectorBin, loadgenArgs(n, "--duration", step.String(), "--drain", "5s", "--progress", "10s", "--json")...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("loadgen %d schools: %v\n%s", n, err, stderr.String())
+		}
+		wall := time.Since(began).Seconds()
+		busy1, total1 := machineCPU(t)
+		srv1, cnt1 := loadWriteSeconds(t, urls)
+		var cpu1 float64
+		for _, p := range procs {
+			cpu1 += procCPU(t, p.cmd.Process.Pid)
+		}
+		s := loadStep{schools: n, collCPU: (cpu1 - cpu0) / wall, busy: (busy1 - busy0) / (total1 - total0)}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			s.genCPU = rusageSecs(*ru) / wall
+		}
+		if cnt1 > cnt0 {
+			s.serverMean = (srv1 - srv0) / (cnt1 - cnt0) * 1000
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &s.r); err != nil {
+			t.Fatalf("loadgen summary: %v\n%s", err, stdout.String())
+		}
+		s.storeMB = loadStoreMB(dir)
+		t.Logf("%d schools: %s; collector %.2f cores, loadgen %.2f cores, machine %.0f%% busy, collector's own mean write %.1f ms, store %.0f MB\n%s",
+			n, s.r, s.collCPU, s.genCPU, 100*s.busy, s.serverMean, s.storeMB, stderr.String())
+		return s
+	}
+
+	// Double while ingest keeps up, then bisect; stop at about 3 minutes
+	// of levels or when the gap is under 15%.
+	budget := max(5, int((3*time.Minute)/(step+5*time.Second)))
+	var steps []loadStep
+	lo, hi := 0, 0 // most that kept up, least that did not
+	var best loadStep
+	for n := first; len(steps) < budget; {
+		s := runStep(n)
+		steps = append(steps, s)
+		if s.ok() {
+			lo, best = n, s
+		} else {
+			hi = n
+		}
+		if hi == 0 {
+			n *= 2
+			continue
+		}
+		if lo == 0 {
+			if n <= 10 {
+				break
+			}
+			n /= 2
+			continue
+		}
+		if float64(hi)/float64(lo) < 1.15 {
+			break
+		}
+		n = (lo + hi) / 2
+	}
+	return loadSection(sc, steps, best, lo, hi)
+}
+
+// loadStoreMB is the size of the SQLite files under dir, in MB.
+func loadStoreMB(dir string) float64 {
+	var n int64
+	_ = filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() && strings.Contains(fi.Name(), ".db") {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return float64(n) / 1e6
+}
+
+// loadWriteSeconds sums the collectors' time spent in POST /api/v1/write
+// and the number of writes, from /metrics.
+func loadWriteSeconds(t *testing.T, urls []string) (secs, count float64) {
+	t.Helper()
+	for _, u := range urls {
+		resp, err := http.Get(u + "/metrics")
+		if err != nil {
+			t.Fatalf("metrics of %s: %v", u, err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if !strings.Contains(line, `route="POST /api/v1/write"`) {
+				continue
+			}
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			switch {
+			case strings.HasPrefix(line, "probity_http_request_duration_seconds_sum"):
+				secs += v
+			case strings.HasPrefix(line, "probity_http_request_duration_seconds_count"):
+				count += v
+			}
+		}
+		resp.Body.Close()
+	}
+	return secs, count
+}
+
+// loadLimit names what most likely stopped a level that did not keep up.
+func loadLimit(s loadStep, collectors int) string {
+	switch {
+	case s.busy >= 0.9:
+		return fmt.Sprintf("the machine's CPU (%.0f%% busy: collector %.2f cores, load generator %.2f)", 100*s.busy, s.collCPU, s.genCPU)
+	case s.collCPU >= 0.85*float64(collectors) && s.serverMean > 100:
+		return fmt.Sprintf("the collector: %.2f cores, %.0f ms a write inside it (the store's single writer)", s.collCPU, s.serverMean)
+	case s.serverMean > 100:
+		return fmt.Sprintf("the store: %.0f ms a write inside the collector at %.2f cores (waiting on the writer)", s.serverMean, s.collCPU)
+	default:
+		return fmt.Sprintf("latency outside the collector (%.0f ms a write inside it, p99 %.0f ms seen by the agents)", s.serverMean, s.r.P99ms)
+	}
+}
+
+func loadSection(sc loadScenario, steps []loadStep, best loadStep, lo, hi int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s**\n\n", sc.name)
+	b.WriteString("| schools | offered points/s | accepted points/s | accepted | p50 ms | p95 ms | p99 ms | mean write in the collector, ms | collector CPU, cores | load generator CPU, cores | machine busy | store after, MB | errors | kept up |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, s := range steps {
+		var errs []string
+		for k, v := range s.r.Errors {
+			errs = append(errs, fmt.Sprintf("%s: %d", k, v))
+		}
+		sort.Strings(errs)
+		e := strings.Join(errs, ", ")
+		if e == "" {
+			e = "none"
+		}
+		share := 0.0
+		if s.r.OfferedPoints > 0 {
+			share = 100 * float64(s.r.AcceptedPoints) / float64(s.r.OfferedPoints)
+		}
+		kept := "no"
+		if s.ok() {
+			kept = "yes"
+		}
+		fmt.Fprintf(&b, "| %d | %.0f | %.0f | %.1f%% | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f | %s | %s |\n",
+			s.schools, s.r.OfferedPerSec, s.r.AcceptedPerSec, share, s.r.P50ms, s.r.P95ms, s.r.P99ms, s.serverMean, s.collCPU, s.genCPU, 100*s.busy, s.storeMB, e, kept)
+	}
+	b.WriteString("\n")
+	switch {
+	case lo == 0:
+		fmt.Fprintf(&b, "Result: no level kept up.\n")
+	case hi == 0:
+		fmt.Fprintf(&b, "Result: **at least %d schools** (%.0f points/s, p99 %.0f ms); every level kept up, so the most is higher than the search reached.\n",
+			lo, best.r.AcceptedPerSec, best.r.P99ms)
+	default:
+		var failed loadStep
+		for _, s := range steps {
+			if s.schools == hi {
+				failed = s
+			}
+		}
+		fmt.Fprintf(&b, "Result: **%d schools** sustained (%.0f points/s accepted, p99 %.0f ms); %d did not keep up. Limit at %d: %s.\n",
+			lo, best.r.AcceptedPerSec, best.r.P99ms, hi, hi, loadLimit(failed, sc.collectors))
+	}
+	return b.String()
+}
+
+func writeLoadTable(t *testing.T, table string) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md")
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i, j := strings.Index(s, loadStartMark), strings.Index(s, loadEndMark)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %s ... %s section", path, loadStartMark, loadEndMark)
+	}
+	s = s[:i] + table + s[j+len(loadEndMark)+1:]
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the table to %s:\n%s", path, table)
+}
