@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 	"github.com/probity-edu/probity/internal/point"
 )
 
@@ -31,18 +32,18 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 	hourSet := map[int64]bool{} // to lock, and mark pending for rollup
 	daySet := map[int64]bool{}  // partitions needed
 	site, agent := pgText(b.Agent.SiteID), pgText(b.Agent.ID)
-	var c codec
+	var c rowcodec.Codec
 	for i, p := range b.Points {
 		if p.Measurement == "" || p.Time.IsZero() {
 			return false, fmt.Errorf("postgres: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
 		}
-		fields, err := c.fieldsJSON(p.Fields)
+		fields, err := c.FieldsJSON(p.Fields)
 		if err != nil {
 			return false, fmt.Errorf("postgres: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
-		series := pgText(c.seriesKey(p.Measurement, p.Tags))
+		series := pgText(c.SeriesKey(p.Measurement, p.Tags))
 		ns := toNS(p.Time)
-		rows[i] = []any{site, agent, pgText(p.Measurement), series, c.tagsJSON(p.Tags), fields, ns}
+		rows[i] = []any{site, agent, pgText(p.Measurement), series, c.TagsJSON(p.Tags), fields, ns}
 		hourSet[ns-mod(ns, int64(time.Hour))] = true
 		daySet[dayOf(ns)] = true
 	}
@@ -147,7 +148,7 @@ func (s *Store) Points(ctx context.Context, q store.PointQuery) ([]point.Point, 
 	var where strings.Builder
 	args := []any{pgText(q.Site), pgText(q.Measurement), clampNS(q.From), clampNS(q.To)}
 	for k, v := range q.Tags {
-		if k == tagSite || k == tagAgent {
+		if k == store.TagSite || k == store.TagAgent {
 			continue // not in the series key; checked below
 		}
 		// A point with tag k=v has ",k=v" in its series key, so this
@@ -162,21 +163,21 @@ func (s *Store) Points(ctx context.Context, q store.PointQuery) ([]point.Point, 
 	}
 	defer rows.Close()
 	var out []point.Point
-	var d decoder
+	var d rowcodec.Decoder
 	var tagsJS, fieldsJS []byte
 	var ns int64
 	for rows.Next() {
 		if err := rows.Scan(&tagsJS, &fieldsJS, &ns); err != nil {
 			return nil, fmt.Errorf("postgres: points %s/%s: %w", q.Site, q.Measurement, err)
 		}
-		tags, err := d.decodeTags(tagsJS)
+		tags, err := d.DecodeTags(tagsJS)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
 		}
 		if !matches(tags, q.Tags) {
 			continue
 		}
-		fields, err := d.decodeFields(fieldsJS)
+		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -164,7 +165,7 @@ func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time) ([]rollup.Bucket
 	defer rows.Close()
 	agg := rollup.NewAggregator(rollup.Hour)
 	tagsOf := map[[2]string]map[string]string{} // decoded once per series
-	var d decoder
+	var d rowcodec.Decoder
 	var site, measurement, series string
 	var tagsJS, fieldsJS []byte
 	var ns int64
@@ -174,12 +175,12 @@ func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time) ([]rollup.Bucket
 		}
 		tags, ok := tagsOf[[2]string{site, series}]
 		if !ok {
-			if tags, err = d.decodeTags(tagsJS); err != nil {
+			if tags, err = d.DecodeTags(tagsJS); err != nil {
 				return nil, fmt.Errorf("%s: %w", series, err)
 			}
 			tagsOf[[2]string{site, series}] = tags
 		}
-		fields, err := d.decodeFields(fieldsJS)
+		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", series, err)
 		}

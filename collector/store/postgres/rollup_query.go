@@ -9,6 +9,7 @@ import (
 
 	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 )
 
 type seriesRow struct {
@@ -95,7 +96,7 @@ func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]se
 	}
 	defer rows.Close()
 	out := map[int64]seriesRow{}
-	var d decoder
+	var d rowcodec.Decoder
 	var tagsJS []byte
 	for rows.Next() {
 		var id int64
@@ -103,7 +104,7 @@ func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]se
 		if err := rows.Scan(&id, &sr.measurement, &sr.field, &sr.series, &tagsJS); err != nil {
 			return nil, err
 		}
-		if sr.tags, err = d.decodeTags(tagsJS); err != nil {
+		if sr.tags, err = d.DecodeTags(tagsJS); err != nil {
 			return nil, fmt.Errorf("series %d: %w", id, err)
 		}
 		if matches(sr.tags, q.Tags) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,7 +39,7 @@ func table(res rollup.Res) (string, error) {
 func (s *Store) sids(ctx context.Context, tx pgx.Tx, bs []rollup.Bucket) (ids []int64, created map[sidKey]int64, err error) {
 	ids = make([]int64, len(bs))
 	created = map[sidKey]int64{}
-	var c codec
+	var c rowcodec.Codec
 	for i := range bs {
 		k := keyOf(&bs[i])
 		s.sidMu.Lock()
@@ -51,7 +52,6 @@ func (s *Store) sids(ctx context.Context, tx pgx.Tx, bs []rollup.Bucket) (ids []
 			ids[i] = id
 			continue
 		}
-		c.sortedTagKeys(bs[i].Tags)
 		// Insert, or find the row another writer made: ON CONFLICT DO
 		// NOTHING returns no row then.
 		err := tx.QueryRow(ctx, `WITH ins AS (
@@ -60,7 +60,7 @@ func (s *Store) sids(ctx context.Context, tx pgx.Tx, bs []rollup.Bucket) (ids []
 			SELECT id FROM ins UNION ALL
 			SELECT id FROM rollup_series WHERE site = $1 AND measurement = $2 AND field = $3 AND series = $4
 			LIMIT 1`,
-			k.site, k.measurement, k.field, k.series, c.tagsJSON(bs[i].Tags)).Scan(&id)
+			k.site, k.measurement, k.field, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
 		if err != nil {
 			return nil, nil, fmt.Errorf("series %s %s: %w", k.series, k.field, err)
 		}

@@ -81,9 +81,9 @@ func (s *Store) CreateSite(ctx context.Context, site store.Site) (store.Site, er
 		return store.Site{}, fmt.Errorf("sqlite: create site %q: phase %q is not one of %s",
 			site.Name, site.Phase, strings.Join(store.Phases, ", "))
 	}
-	if site.ID != "" && !validSlug(site.ID) {
+	if site.ID != "" && !store.ValidSlug(site.ID) {
 		return store.Site{}, fmt.Errorf("sqlite: create site %q: id %q must be lower-case letters, digits and inner hyphens, at most %d long",
-			site.Name, site.ID, maxSlug)
+			site.Name, site.ID, store.MaxSlug)
 	}
 	site.Created = time.Now().UTC()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -94,7 +94,7 @@ func (s *Store) CreateSite(ctx context.Context, site store.Site) (store.Site, er
 			return err
 		}
 		if site.ID == "" {
-			id, err := uniqueSlug(ctx, tx, slugify(site.Name))
+			id, err := uniqueSlug(ctx, tx, store.Slugify(site.Name))
 			if err != nil {
 				return err
 			}
@@ -111,46 +111,6 @@ func (s *Store) CreateSite(ctx context.Context, site store.Site) (store.Site, er
 		return store.Site{}, fmt.Errorf("sqlite: create site %q: %w", site.Name, err)
 	}
 	return site, nil
-}
-
-const maxSlug = 64
-
-func validSlug(id string) bool {
-	if id == "" || len(id) > maxSlug || id[0] == '-' || id[len(id)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// slugify keeps ASCII letters and digits of name, lower-cased, and joins
-// the runs between them with single hyphens.
-func slugify(name string) string {
-	var b []byte
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r == '\'' || r == '’':
-			// "St Mary's" reads better as st-marys than st-mary-s.
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b = append(b, byte(r))
-		case len(b) > 0 && b[len(b)-1] != '-':
-			b = append(b, '-')
-		}
-	}
-	slug := strings.Trim(string(b), "-")
-	// Leave room for a "-NNN" suffix.
-	if len(slug) > maxSlug-8 {
-		slug = strings.TrimRight(slug[:maxSlug-8], "-")
-	}
-	if slug == "" {
-		slug = "site"
-	}
-	return slug
 }
 
 func uniqueSlug(ctx context.Context, tx *sql.Tx, base string) (string, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 	"github.com/probity-edu/probity/internal/point"
 )
 
@@ -22,17 +23,17 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 	// Encode before taking the write lock: it is the CPU-heavy part.
 	args := make([]any, 0, len(b.Points)*pointCols)
 	hours := map[int64]bool{} // to mark pending for rollup
-	var c codec
+	var c rowcodec.Codec
 	for i, p := range b.Points {
 		if p.Measurement == "" || p.Time.IsZero() {
 			return false, fmt.Errorf("sqlite: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
 		}
-		fields, err := c.fieldsJSON(p.Fields)
+		fields, err := c.FieldsJSON(p.Fields)
 		if err != nil {
 			return false, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
-		series := c.seriesKey(p.Measurement, p.Tags)
-		args = append(args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, c.tagsJSON(p.Tags), fields, toNS(p.Time))
+		series := c.SeriesKey(p.Measurement, p.Tags)
+		args = append(args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, c.TagsJSON(p.Tags), fields, toNS(p.Time))
 		hours[toNS(rollup.Hour.Truncate(p.Time))] = true
 	}
 	dup := false
@@ -119,7 +120,7 @@ func (s *Store) Points(ctx context.Context, q store.PointQuery) ([]point.Point, 
 	var where strings.Builder
 	args := []any{q.Site, q.Measurement, clampNS(q.From), clampNS(q.To)}
 	for k, v := range q.Tags {
-		if k == tagSite || k == tagAgent {
+		if k == store.TagSite || k == store.TagAgent {
 			continue // not in the series key; checked below
 		}
 		// A point with tag k=v has ",k=v" in its series key, so this
@@ -134,21 +135,21 @@ func (s *Store) Points(ctx context.Context, q store.PointQuery) ([]point.Point, 
 	}
 	defer rows.Close()
 	var out []point.Point
-	var d decoder
+	var d rowcodec.Decoder
 	var tagsJS, fieldsJS []byte
 	var ns int64
 	for rows.Next() {
 		if err := rows.Scan(&tagsJS, &fieldsJS, &ns); err != nil {
 			return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
 		}
-		tags, err := d.decodeTags(tagsJS)
+		tags, err := d.DecodeTags(tagsJS)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
 		}
 		if !matches(tags, q.Tags) {
 			continue
 		}
-		fields, err := d.decodeFields(fieldsJS)
+		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
 		}

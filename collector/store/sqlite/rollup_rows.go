@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ func table(res rollup.Res) (string, error) {
 func (s *Store) sids(ctx context.Context, tx *sql.Tx, bs []rollup.Bucket) (ids []int64, created map[sidKey]int64, err error) {
 	ids = make([]int64, len(bs))
 	created = map[sidKey]int64{}
-	var c codec
+	var c rowcodec.Codec
 	s.sidMu.Lock()
 	defer s.sidMu.Unlock()
 	for i := range bs {
@@ -53,9 +54,8 @@ func (s *Store) sids(ctx context.Context, tx *sql.Tx, bs []rollup.Bucket) (ids [
 		err := tx.QueryRowContext(ctx, `SELECT id FROM rollup_series WHERE site = ? AND measurement = ? AND field = ? AND series = ?`,
 			k.site, k.measurement, k.field, k.series).Scan(&id)
 		if err == sql.ErrNoRows {
-			c.sortedTagKeys(bs[i].Tags)
 			err = tx.QueryRowContext(ctx, `INSERT INTO rollup_series(site, measurement, field, series, tags) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-				k.site, k.measurement, k.field, k.series, c.tagsJSON(bs[i].Tags)).Scan(&id)
+				k.site, k.measurement, k.field, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("series %s %s: %w", k.series, k.field, err)

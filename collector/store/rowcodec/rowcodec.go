@@ -1,4 +1,7 @@
-package postgres
+// Package rowcodec encodes a point's series key, tags and fields as the
+// stores keep them (JSON text columns), and decodes them back fast: the
+// SQLite and PostgreSQL stores share it so both hold the same bytes.
+package rowcodec
 
 import (
 	"bytes"
@@ -20,17 +23,17 @@ const (
 	tagAgent = store.TagAgent
 )
 
-// codec encodes one point's series key, tags and fields, reusing its
+// Codec encodes one point's series key, tags and fields, reusing its
 // buffers across the points of a batch.
-type codec struct {
+type Codec struct {
 	keys   []string
 	series []byte
 	tags   []byte
 	fields []byte
 }
 
-// seriesKey is point.SeriesKey without the site and agent tags.
-func (c *codec) seriesKey(measurement string, tags map[string]string) string {
+// SeriesKey is point.SeriesKey without the site and agent tags.
+func (c *Codec) SeriesKey(measurement string, tags map[string]string) string {
 	c.sortedTagKeys(tags)
 	b := append(c.series[:0], measurement...)
 	for _, k := range c.keys {
@@ -46,9 +49,9 @@ func (c *codec) seriesKey(measurement string, tags map[string]string) string {
 	return string(b)
 }
 
-// tagsJSON is a JSON object of strings in key order. Call after seriesKey,
-// which sorts the keys.
-func (c *codec) tagsJSON(tags map[string]string) string {
+// TagsJSON is a JSON object of strings in key order.
+func (c *Codec) TagsJSON(tags map[string]string) string {
+	c.sortedTagKeys(tags)
 	b := append(c.tags[:0], '{')
 	for i, k := range c.keys {
 		if i > 0 {
@@ -63,10 +66,10 @@ func (c *codec) tagsJSON(tags map[string]string) string {
 	return string(b)
 }
 
-// fieldsJSON encodes fields so each value keeps its Go type: a JSON number
+// FieldsJSON encodes fields so each value keeps its Go type: a JSON number
 // is a float64, {"i":n} an int64, {"u":n} a uint64, and bools and strings
 // are themselves.
-func (c *codec) fieldsJSON(fields map[string]any) (string, error) {
+func (c *Codec) FieldsJSON(fields map[string]any) (string, error) {
 	c.keys = c.keys[:0]
 	for k := range fields {
 		c.keys = append(c.keys, k)
@@ -107,7 +110,7 @@ func (c *codec) fieldsJSON(fields map[string]any) (string, error) {
 	return string(b), nil
 }
 
-func (c *codec) sortedTagKeys(tags map[string]string) {
+func (c *Codec) sortedTagKeys(tags map[string]string) {
 	c.keys = c.keys[:0]
 	for k := range tags {
 		c.keys = append(c.keys, k)
@@ -116,7 +119,8 @@ func (c *codec) sortedTagKeys(tags map[string]string) {
 }
 
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does, because PostgreSQL text must be valid UTF-8.
+// as encoding/json does, because both SQLite's JSON functions and
+// PostgreSQL text need valid UTF-8.
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -159,17 +163,17 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// decoder reads tags and fields columns. It parses the JSON this package
+// Decoder reads tags and fields columns. It parses the JSON this package
 // writes directly and hands anything else to encoding/json; it interns
 // strings, since tag keys and values repeat on every row of a series.
-type decoder struct {
+type Decoder struct {
 	intern map[string]string
 }
 
 // maxIntern bounds the intern table of one query.
 const maxIntern = 4096
 
-func (d *decoder) str(b []byte) string {
+func (d *Decoder) str(b []byte) string {
 	if s, ok := d.intern[string(b)]; ok {
 		return s
 	}
@@ -183,8 +187,8 @@ func (d *decoder) str(b []byte) string {
 	return s
 }
 
-// decodeTags reads a tags column.
-func (d *decoder) decodeTags(js []byte) (map[string]string, error) {
+// DecodeTags reads a tags column.
+func (d *Decoder) DecodeTags(js []byte) (map[string]string, error) {
 	if tags, ok := d.fastTags(js); ok {
 		return tags, nil
 	}
@@ -195,8 +199,8 @@ func (d *decoder) decodeTags(js []byte) (map[string]string, error) {
 	return tags, nil
 }
 
-// decodeFields reads a fields column back into typed values.
-func (d *decoder) decodeFields(js []byte) (map[string]any, error) {
+// DecodeFields reads a fields column back into typed values.
+func (d *Decoder) DecodeFields(js []byte) (map[string]any, error) {
 	if fields, ok := d.fastFields(js); ok {
 		return fields, nil
 	}
@@ -216,8 +220,8 @@ func (d *decoder) decodeFields(js []byte) (map[string]any, error) {
 }
 
 // fastTags parses {"k":"v",...} with no whitespace and no escapes, as
-// tagsJSON writes it for ordinary tags; ok=false means use the slow path.
-func (d *decoder) fastTags(js []byte) (map[string]string, bool) {
+// TagsJSON writes it for ordinary tags; ok=false means use the slow path.
+func (d *Decoder) fastTags(js []byte) (map[string]string, bool) {
 	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
 		return nil, false
 	}
@@ -243,8 +247,8 @@ func (d *decoder) fastTags(js []byte) (map[string]string, bool) {
 	return tags, true
 }
 
-// fastFields parses what fieldsJSON writes when no string needs escaping.
-func (d *decoder) fastFields(js []byte) (map[string]any, bool) {
+// fastFields parses what FieldsJSON writes when no string needs escaping.
+func (d *Decoder) fastFields(js []byte) (map[string]any, bool) {
 	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
 		return nil, false
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package rowcodec
 
 import (
 	"encoding/json"
@@ -25,8 +25,8 @@ func TestFieldsJSONRoundTrip(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var c codec
-			js, err := c.fieldsJSON(tc.fields)
+			var c Codec
+			js, err := c.FieldsJSON(tc.fields)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +36,7 @@ func TestFieldsJSONRoundTrip(t *testing.T) {
 			if !json.Valid([]byte(js)) {
 				t.Errorf("%s is not valid JSON", js)
 			}
-			back, err := new(decoder).decodeFields([]byte(js))
+			back, err := new(Decoder).DecodeFields([]byte(js))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,8 +49,8 @@ func TestFieldsJSONRoundTrip(t *testing.T) {
 
 func TestFieldsJSONRejects(t *testing.T) {
 	for _, v := range []any{math.NaN(), math.Inf(1), float32(1), []byte("x"), nil} {
-		var c codec
-		if js, err := c.fieldsJSON(map[string]any{"f": v}); err == nil {
+		var c Codec
+		if js, err := c.FieldsJSON(map[string]any{"f": v}); err == nil {
 			t.Errorf("fieldsJSON(%T %v) = %s, want an error", v, v, js)
 		}
 	}
@@ -58,7 +58,7 @@ func TestFieldsJSONRejects(t *testing.T) {
 
 func TestDecodeFieldsRejects(t *testing.T) {
 	for _, js := range []string{`{"f":null}`, `{"f":{"x":1}}`, `{"f":{"i":1,"u":1}}`, `{"f":{"i":1.5}}`, `{"f":[1]}`, `not json`} {
-		if got, err := new(decoder).decodeFields([]byte(js)); err == nil {
+		if got, err := new(Decoder).DecodeFields([]byte(js)); err == nil {
 			t.Errorf("decodeFields(%s) = %v, want an error", js, got)
 		}
 	}
@@ -66,15 +66,15 @@ func TestDecodeFieldsRejects(t *testing.T) {
 
 func TestSeriesKeyAndTags(t *testing.T) {
 	tags := map[string]string{"target": "gw", "site": "oak", "agent": "a1", "af": "4", "q": "a\"b\x00\xff"}
-	var c codec
-	if got, want := c.seriesKey("ping", tags), "ping,af=4,q=a\"b\x00\xff,target=gw"; got != want {
+	var c Codec
+	if got, want := c.SeriesKey("ping", tags), "ping,af=4,q=a\"b\x00\xff,target=gw"; got != want {
 		t.Errorf("seriesKey = %q, want %q", got, want)
 	}
-	js := c.tagsJSON(tags)
+	js := c.TagsJSON(tags)
 	if !json.Valid([]byte(js)) {
 		t.Fatalf("tags JSON %s is not valid", js)
 	}
-	back, err := new(decoder).decodeTags([]byte(js))
+	back, err := new(Decoder).DecodeTags([]byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,32 +84,11 @@ func TestSeriesKeyAndTags(t *testing.T) {
 	}
 }
 
-func TestSlugify(t *testing.T) {
-	cases := map[string]string{
-		"Oak Primary":               "oak-primary",
-		"St Mary's C of E Primary":  "st-marys-c-of-e-primary",
-		"  --Weird__Name!!  ":       "weird-name",
-		"Ørsted":                    "rsted",
-		"学校":                        "site",
-		"":                          "site",
-		"Year 7 & 8 Centre (North)": "year-7-8-centre-north",
-	}
-	for in, want := range cases {
-		if got := slugify(in); got != want || !validSlug(got) {
-			t.Errorf("slugify(%q) = %q (valid %v), want %q", in, got, validSlug(got), want)
-		}
-	}
-	long := slugify("a very long school name that goes on and on and on past any sensible limit")
-	if len(long) > maxSlug-8 || !validSlug(long) {
-		t.Errorf("long slug %q (%d) is not a valid slug leaving room for a suffix", long, len(long))
-	}
-}
-
 // Rows this package did not write (or wrote with escapes) take the
 // encoding/json path and must decode the same way.
 func TestDecodeSlowPath(t *testing.T) {
-	var d decoder
-	fields, err := d.decodeFields([]byte(` { "a" : 1.5 , "i" : { "i" : -3 } , "u":{"u":4}, "s" : "caf\u00e9 \"q\"", "b" : true } `))
+	var d Decoder
+	fields, err := d.DecodeFields([]byte(` { "a" : 1.5 , "i" : { "i" : -3 } , "u":{"u":4}, "s" : "caf\u00e9 \"q\"", "b" : true } `))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +96,7 @@ func TestDecodeSlowPath(t *testing.T) {
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
-	tags, err := d.decodeTags([]byte(`{ "k\u00e9" : "v\n" }`))
+	tags, err := d.DecodeTags([]byte(`{ "k\u00e9" : "v\n" }`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +104,7 @@ func TestDecodeSlowPath(t *testing.T) {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	for _, js := range []string{`{"f":NaN}`, `{"f":inf}`, `{"f":0x10}`, `{"f":1,}`, `{"f":1`} {
-		if got, err := d.decodeFields([]byte(js)); err == nil {
+		if got, err := d.DecodeFields([]byte(js)); err == nil {
 			t.Errorf("decodeFields(%s) = %v, want an error", js, got)
 		}
 	}
@@ -140,15 +119,15 @@ func FuzzFieldsJSON(f *testing.F) {
 			return
 		}
 		in := map[string]any{key + "s": s, key + "i": i, key + "u": u, key + "f": fl, key + "b": b}
-		var c codec
-		js, err := c.fieldsJSON(in)
+		var c Codec
+		js, err := c.FieldsJSON(in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !json.Valid([]byte(js)) {
 			t.Fatalf("invalid JSON %s", js)
 		}
-		back, err := new(decoder).decodeFields([]byte(js))
+		back, err := new(Decoder).DecodeFields([]byte(js))
 		if err != nil {
 			t.Fatalf("decode %s: %v", js, err)
 		}
