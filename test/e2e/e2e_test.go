@@ -286,14 +286,30 @@ func TestIntegrationE2EDelivery(t *testing.T) {
 	}
 	// What is still queued on the agent's disk (it stopped with the last
 	// batches unsent, or unacknowledged).
-	q, err := spool.Open(filepath.Join(e.dir, "agent", "spool"), spool.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	union := map[string]bool{}
 	for k := range stored {
 		union[k] = true
 	}
+	queued := drainSpool(t, filepath.Join(e.dir, "agent", "spool"), union)
+	t.Logf("produced %d points; stored %d rows (%d distinct); %d still queued on the agent", produced, rows, len(stored), queued)
+	if len(union) != produced {
+		t.Fatalf("produced %d points but stored ∪ queued holds %d distinct points", produced, len(union))
+	}
+	if between := e.countBetween(t, dbPath, downAt, upAt); between == 0 {
+		t.Fatal("nothing measured during the outage was stored")
+	}
+}
+
+// drainSpool empties the agent's spool at dir (what it still held when it
+// stopped: batches unsent or unacknowledged), adding each point's key to
+// union, and returns how many points it held.
+func drainSpool(t *testing.T, dir string, union map[string]bool) int {
+	t.Helper()
+	q, err := spool.Open(dir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
 	queued := 0
 	for {
 		b, ok, err := q.Oldest()
@@ -301,7 +317,7 @@ func TestIntegrationE2EDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !ok {
-			break
+			return queued
 		}
 		pts, err := point.Decode(b.Body, lineprotocol.Nanosecond, time.Now())
 		if err != nil {
@@ -315,14 +331,6 @@ func TestIntegrationE2EDelivery(t *testing.T) {
 		if err := q.Ack(b.ID); err != nil {
 			t.Fatal(err)
 		}
-	}
-	q.Close()
-	t.Logf("produced %d points; stored %d rows (%d distinct); %d still queued on the agent", produced, rows, len(stored), queued)
-	if len(union) != produced {
-		t.Fatalf("produced %d points but stored ∪ queued holds %d distinct points", produced, len(union))
-	}
-	if between := e.countBetween(t, dbPath, downAt, upAt); between == 0 {
-		t.Fatal("nothing measured during the outage was stored")
 	}
 }
 

@@ -536,20 +536,5 @@ func footprintTable(tools []*footprintTool, elapsed time.Duration) string {
 
 func writeFootprintTable(t *testing.T, table string) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md")
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, footprintStartMark), strings.Index(s, footprintEndMark)
-	if i < 0 || j < i {
-		t.Fatalf("%s has no %s ... %s section", path, footprintStartMark, footprintEndMark)
-	}
-	s = s[:i] + table + s[j+len(footprintEndMark)+1:]
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote the table to %s:\n%s", path, table)
+	writeBenchBlock(t, footprintStartMark, footprintEndMark, table)
 }

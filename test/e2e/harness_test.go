@@ -262,3 +262,26 @@ func schoolResolver(t *testing.T) string {
 }
 
 func execCommand(bin string, args ...string) *exec.Cmd { return exec.Command(bin, args...) }
+
+// writeBenchBlock replaces the text from start to end (both marks kept in
+// block, which must begin with start and end with end and a newline) in
+// docs/benchmarks.md: how each benchmark records its latest figures.
+func writeBenchBlock(t *testing.T, start, end, block string) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md")
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i, j := strings.Index(s, start), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %s ... %s section", path, start, end)
+	}
+	s = s[:i] + block + s[j+len(end)+1:]
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the table to %s:\n%s", path, block)
+}

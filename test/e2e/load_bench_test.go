@@ -358,20 +358,5 @@ func loadSection(sc loadScenario, steps []loadStep, best loadStep, lo, hi int) s
 
 func writeLoadTable(t *testing.T, table string) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md")
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, loadStartMark), strings.Index(s, loadEndMark)
-	if i < 0 || j < i {
-		t.Fatalf("%s has no %s ... %s section", path, loadStartMark, loadEndMark)
-	}
-	s = s[:i] + table + s[j+len(loadEndMark)+1:]
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote the table to %s:\n%s", path, table)
+	writeBenchBlock(t, loadStartMark, loadEndMark, table)
 }

@@ -361,22 +361,7 @@ func procStatusKiB(t *testing.T, pid int, key string) int64 {
 
 func writeSNMPBenchTable(t *testing.T, table string) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md")
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, snmpBenchStartMark), strings.Index(s, snmpBenchEndMark)
-	if i < 0 || j < i {
-		t.Fatalf("%s has no %s ... %s section", path, snmpBenchStartMark, snmpBenchEndMark)
-	}
-	s = s[:i] + table + s[j+len(snmpBenchEndMark)+1:]
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote the table to %s:\n%s", path, table)
+	writeBenchBlock(t, snmpBenchStartMark, snmpBenchEndMark, table)
 }
 
 // scrapeResult is one pass of the exporter over every device.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -234,20 +233,5 @@ func writeBenchTable(t *testing.T, rows []benchRow, rounds int, dur time.Duratio
 	}
 	fmt.Fprintf(&b, "%s\n", benchEnd)
 
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md")
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, benchStart), strings.Index(s, benchEnd)
-	if i < 0 || j < i {
-		t.Fatalf("%s has no %s ... %s section", path, benchStart, benchEnd)
-	}
-	s = s[:i] + b.String() + s[j+len(benchEnd)+1:]
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote the table to %s:\n%s", path, b.String())
+	writeBenchBlock(t, benchStart, benchEnd, b.String())
 }

@@ -18,12 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
-
-	"github.com/probity-edu/probity/agent/spool"
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/collector/store/postgres"
-	"github.com/probity-edu/probity/internal/point"
 	"github.com/probity-edu/probity/internal/testenv"
 	"github.com/probity-edu/probity/internal/wire"
 )
@@ -154,33 +150,7 @@ probes:
 	for k := range stored {
 		union[k] = true
 	}
-	q, err := spool.Open(filepath.Join(dir, "agent", "spool"), spool.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	queued := 0
-	for {
-		b, ok, err := q.Oldest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		pts, err := point.Decode(b.Body, lineprotocol.Nanosecond, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range pts {
-			p.Tags["site"], p.Tags["agent"] = "", ""
-			union[key(p)] = true
-			queued++
-		}
-		if err := q.Ack(b.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	q.Close()
+	queued := drainSpool(t, filepath.Join(dir, "agent", "spool"), union)
 	t.Logf("produced %d points; stored %d rows (%d distinct) through %d+%d requests; %d still queued", produced, rows, len(stored), served0.Load(), served1.Load(), queued)
 	if rows == 0 || len(union) != produced {
 		t.Fatalf("produced %d points but stored ∪ queued holds %d distinct points", produced, len(union))
