@@ -55,17 +55,24 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 	}
 	var dup bool
 	var err error
-	// A partition this process created may have been dropped by another
-	// one's Prune since: then make it again and retry.
-	for attempt := 0; ; attempt++ {
+	// A partition this process created may have been dropped by a Prune
+	// (here or in another collector) since: then make it again and retry.
+	// A Prune running all the while can win a few times; it never runs
+	// for long, so a short back-off outlasts it.
+	for attempt := 1; ; attempt++ {
 		if err = s.ensureParts(ctx, days); err != nil {
 			break
 		}
 		dup, err = s.writeBatch(ctx, b, now, rows, hours, locks)
-		if !noPartition(err) || attempt == 2 {
+		if !noPartition(err) || attempt == maxPartitionRetries {
 			break
 		}
 		s.forgetParts()
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("postgres: write batch %q from agent %q: %w", b.ID, b.Agent.ID, ctx.Err())
+		case <-time.After(time.Duration(min(attempt, 20)) * 10 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		return false, fmt.Errorf("postgres: write batch %q from agent %q: %w", b.ID, b.Agent.ID, err)
@@ -128,6 +135,10 @@ func (s *Store) writeBatch(ctx context.Context, b store.Batch, now time.Time, ro
 	}
 	return false, err
 }
+
+// maxPartitionRetries bounds how often a batch is retried when a Prune
+// dropped its day's partition under it.
+const maxPartitionRetries = 30
 
 // errDup rolls back a batch seen before; WriteBatch turns it into dup=true.
 var errDup = errors.New("duplicate batch")
