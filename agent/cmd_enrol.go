@@ -12,11 +12,9 @@ import (
 
 	"github.com/probity-edu/probity/agent/enrol"
 	"github.com/probity-edu/probity/internal/privilege"
+	"github.com/probity-edu/probity/internal/service"
 	"github.com/probity-edu/probity/internal/version"
 )
-
-// systemdRunning is where systemd says it is the init system.
-const systemdRunning = "/run/systemd/system"
 
 // cmdEnrol is the one line a technician runs after installing the
 // package: validate the configuration, exchange the token for a
@@ -28,7 +26,7 @@ func cmdEnrol(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	collector := c.flags.String("collector", "", "collector base URL, e.g. https://probity.trust.example")
 	token := c.flags.String("token", "", "one-time enrolment token from `probity-collector agent token --site S`")
 	noCheck := c.flags.Bool("no-check", false, "do not run every probe once after enrolling")
-	service := c.flags.String("service", "probity-agent.service", "systemd unit to enable and (re)start after enrolling; empty: leave the service alone")
+	unit := c.flags.String("service", "probity-agent.service", "systemd unit to enable and (re)start after enrolling; empty: leave the service alone")
 	if done, err := c.load(args, stdout); done || err != nil {
 		return err
 	}
@@ -78,28 +76,22 @@ func cmdEnrol(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	if *service == "" {
+	if *unit == "" {
 		return nil
 	}
-	if _, err := os.Stat(systemdRunning); err != nil || os.Geteuid() != 0 {
-		why := "systemd is not running here"
-		if err == nil {
-			why = "only root can start services"
-		}
-		warn("Not starting %s: %s. Start it with `sudo systemctl enable --now %s`, or run `probity-agent run --config %s` under your own supervisor.", *service, why, *service, *c.path)
+	if ok, why := service.CanManage(); !ok {
+		warn("Not starting %s: %s. Start it with `sudo systemctl enable --now %s`, or run `probity-agent run --config %s` under your own supervisor.", *unit, why, *unit, *c.path)
 		return nil
 	}
-	for _, a := range [][]string{{"enable", *service}, {"restart", *service}} {
-		if out, err := exec.CommandContext(ctx, "systemctl", a...).CombinedOutput(); err != nil {
-			return fmt.Errorf("systemctl %s %s: %v: %s\nSee `journalctl -u %s`", a[0], *service, err, out, *service)
-		}
+	if err := service.Restart(ctx, *unit); err != nil {
+		return err
 	}
 	// Give it a moment to fail on start, if it will.
 	time.Sleep(2 * time.Second)
-	if out, err := exec.CommandContext(ctx, "systemctl", "is-active", *service).Output(); err != nil {
-		return fmt.Errorf("%s did not stay running (%s): see `journalctl -u %s -n 50`", *service, bytesTrim(out), *service)
+	if err := service.Active(ctx, *unit); err != nil {
+		return err
 	}
-	step("%s enabled and running; results reach the collector within a minute (`journalctl -u %s -f` to watch).", *service, *service)
+	step("%s enabled and running; results reach the collector within a minute (`journalctl -u %s -f` to watch).", *unit, *unit)
 	return nil
 }
 
@@ -122,12 +114,4 @@ func runCheck(ctx context.Context, config string, owner privilege.Owner, asOwner
 		return fmt.Errorf("check exited with %d", ee.ExitCode())
 	}
 	return err
-}
-
-func bytesTrim(b []byte) string {
-	s := string(b)
-	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == ' ') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

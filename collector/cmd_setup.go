@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,10 +14,8 @@ import (
 	"github.com/probity-edu/probity/collector/auth"
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/privilege"
+	"github.com/probity-edu/probity/internal/service"
 )
-
-// systemdRunning is where systemd says it is the init system.
-const systemdRunning = "/run/systemd/system"
 
 // cmdSetup is the first run after installing the package: make the store,
 // the first trust administrator (when there are no users yet) and,
@@ -28,7 +25,7 @@ func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c := newCommon("setup")
 	trust := c.flags.String("trust", "", "create this trust if it does not exist (a single school is a trust of one)")
 	admin := c.flags.String("admin", "admin", "name of the first trust administrator, created only while there are no users")
-	service := c.flags.String("service", "probity-collector.service", "systemd unit to enable and (re)start; empty: leave the service alone")
+	unit := c.flags.String("service", "probity-collector.service", "systemd unit to enable and (re)start; empty: leave the service alone")
 	if done, err := c.load(args, stdout); done || err != nil {
 		return err
 	}
@@ -60,25 +57,18 @@ func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	url := c.config.BaseURL()
-	if *service != "" {
-		_, noSystemd := os.Stat(systemdRunning)
-		if noSystemd != nil || os.Geteuid() != 0 {
-			why := "only root can start services"
-			if noSystemd != nil {
-				why = "systemd is not running here"
-			}
+	if *unit != "" {
+		if ok, why := service.CanManage(); !ok {
 			warn("Not starting %s: %s. Start it with `sudo systemctl enable --now %s`, or run `probity-collector serve --config %s`.",
-				*service, why, *service, *c.path)
+				*unit, why, *unit, *c.path)
 		} else {
-			for _, a := range [][]string{{"enable", *service}, {"restart", *service}} {
-				if out, err := exec.CommandContext(ctx, "systemctl", a...).CombinedOutput(); err != nil {
-					return fmt.Errorf("systemctl %s %s: %v: %s\nSee `journalctl -u %s`", a[0], *service, err, out, *service)
-				}
+			if err := service.Restart(ctx, *unit); err != nil {
+				return err
 			}
 			if err := waitHealthy(ctx, "http://"+c.config.Listen+"/healthz", 20*time.Second); err != nil {
-				return fmt.Errorf("%s started but %s/healthz does not answer: %v\nSee `journalctl -u %s -n 50`", *service, c.config.Listen, err, *service)
+				return fmt.Errorf("%s started but %s/healthz does not answer: %v\nSee `journalctl -u %s -n 50`", *unit, c.config.Listen, err, *unit)
 			}
-			step("%s enabled and answering on %s.", *service, c.config.Listen)
+			step("%s enabled and answering on %s.", *unit, c.config.Listen)
 		}
 	}
 

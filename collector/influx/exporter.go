@@ -2,7 +2,6 @@ package influx
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -66,11 +65,7 @@ func (e *Exporter) Points(ctx context.Context, now time.Time) ([]point.Point, er
 			}
 			return t
 		}
-		vs, err := e.Store.Verdicts(ctx, site.ID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("influx export: verdicts of %s: %w", site.ID, err)
-		}
-		for _, v := range vs {
+		for _, v := range sc.Verdicts {
 			req, ok := e.Catalogue.Requirement(v.ReqID)
 			if !ok || v.State == "not_applicable" {
 				continue

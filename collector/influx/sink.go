@@ -47,7 +47,7 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 }
 
-// Defaults fills what is zero.
+// withDefaults fills what is zero.
 func (c Config) withDefaults() Config {
 	if c.QueueSize <= 0 {
 		c.QueueSize = 100_000

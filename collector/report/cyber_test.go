@@ -3,6 +3,9 @@ package report
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/internal/point"
+	"github.com/probity-edu/probity/internal/testenv"
 )
 
 // TestCyberFindings: the report lists the latest finding of each check and
@@ -82,5 +86,22 @@ func TestCyberFindings(t *testing.T) {
 	var pdf bytes.Buffer
 	if err := r.WritePDF(&pdf); err != nil || pdf.Len() == 0 {
 		t.Fatalf("pdf: %v", err)
+	}
+	// The PDF carries the same findings and fixes.
+	pdftotext := testenv.RequireBinary(t, "pdftotext")
+	file := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(file, pdf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text, err := exec.Command(pdftotext, file, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, text)
+	}
+	flat := strings.Join(strings.Fields(string(text)), " ")
+	for _, want := range []string{"Cyber security checks", "2 of 5 found something to fix", "core-fw:443", "What to do: Allow management only from the management VLAN.",
+		"Could not tell: Firmware at or above the minimum safe version of core-fw"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
 	}
 }

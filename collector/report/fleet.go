@@ -40,6 +40,10 @@ type FleetSchool struct {
 	Coverage float64        `json:"coverage"` // share of the last 30 days with data, 0..1
 	// LastSeen is the latest any agent of the school was seen; nil when never.
 	LastSeen *time.Time `json:"last_seen,omitempty"`
+	// Verdicts are the school's current verdicts the cells were judged
+	// from, for callers that need the requirements too (the InfluxDB
+	// export); not in the JSON, which shows standards.
+	Verdicts []store.Verdict `json:"-"`
 }
 
 // Fleet is the overview of many schools against the core standards.
@@ -91,7 +95,7 @@ func BuildFleet(ctx context.Context, src FleetSource, cat *standards.Catalogue, 
 		for _, s := range standardSummaries(cat, rows(cat, site, byReq(vs), nil, nil, now), 0) {
 			byStd[s.Standard] = s
 		}
-		fs := FleetSchool{Site: site, Trust: trustName[site.TrustID], Agents: []AgentInfo{}}
+		fs := FleetSchool{Site: site, Trust: trustName[site.TrustID], Agents: []AgentInfo{}, Verdicts: vs}
 		for _, std := range f.Standards {
 			s, ok := byStd[std.ID]
 			if !ok {

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -119,5 +120,56 @@ func TestWebDefaults(t *testing.T) {
 	}
 	if err := (Web{SessionIdle: 2 * time.Hour, SessionMax: time.Hour}).Validate(); err == nil || !strings.Contains(err.Error(), "session_max: must be at least session_idle") {
 		t.Errorf("max below idle: %v", err)
+	}
+}
+
+// TestInfluxAndPostgres: the InfluxDB and PostgreSQL settings are
+// validated with the key named, secrets come from the environment and are
+// redacted when the configuration is printed.
+func TestInfluxAndPostgres(t *testing.T) {
+	t.Setenv("PROBITY_INFLUX_TOKEN", "influx-secret")
+	t.Setenv("PROBITY_STORE_DSN", "postgres://probity:pg-secret@db/probity")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	writeYAML(t, good, "store: {driver: postgres}\ninflux: {url: \"http://127.0.0.1:8086\", bucket: probity/autogen}\n")
+	c := Defaults()
+	if err := config.Load(good, &c, config.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Influx.Token != "influx-secret" || !strings.Contains(c.Store.DSN, "pg-secret") || !c.Influx.Enabled() {
+		t.Fatalf("environment not applied: %+v %+v", c.Influx, c.Store)
+	}
+	out, err := config.Print(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "influx-secret") || strings.Contains(out, "pg-secret") {
+		t.Errorf("printed configuration shows a secret:\n%s", out)
+	}
+	for body, want := range map[string]string{
+		"influx: {url: \"ftp://x\", bucket: b}\n":                                      "influx.url: must be an http:// or https:// URL",
+		"influx: {url: \"http://x:8086\"}\n":                                           "influx.bucket: required with url",
+		"influx: {url: \"http://x:8086\", bucket: b, batch_size: 10, queue_size: 5}\n": "influx.queue_size: must be between batch_size (10)",
+	} {
+		t.Setenv("PROBITY_STORE_DSN", "")
+		f := filepath.Join(dir, "bad.yaml")
+		writeYAML(t, f, body)
+		c := Defaults()
+		if err := config.Load(f, &c, config.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", body, err, want)
+		}
+	}
+	f := filepath.Join(dir, "nodsn.yaml")
+	writeYAML(t, f, "store: {driver: postgres}\n")
+	c = Defaults()
+	if err := config.Load(f, &c, config.Options{}); err == nil || !strings.Contains(err.Error(), "store.dsn: required with driver postgres") {
+		t.Errorf("postgres without a DSN: %v", err)
+	}
+}
+
+func writeYAML(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

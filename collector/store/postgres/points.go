@@ -41,9 +41,9 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 		if err != nil {
 			return false, fmt.Errorf("postgres: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
-		series := pgText(c.SeriesKey(p.Measurement, p.Tags))
+		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
 		ns := toNS(p.Time)
-		rows[i] = []any{site, agent, pgText(p.Measurement), series, c.TagsJSON(p.Tags), fields, ns}
+		rows[i] = []any{site, agent, pgText(p.Measurement), pgText(series), tags, fields, ns}
 		hourSet[ns-mod(ns, int64(time.Hour))] = true
 		daySet[dayOf(ns)] = true
 	}

@@ -35,6 +35,17 @@ type Codec struct {
 // SeriesKey is point.SeriesKey without the site and agent tags.
 func (c *Codec) SeriesKey(measurement string, tags map[string]string) string {
 	c.sortedTagKeys(tags)
+	return c.seriesKey(measurement, tags)
+}
+
+// SeriesAndTags is SeriesKey and TagsJSON with one sort of the keys: the
+// ingest path's call, once per point.
+func (c *Codec) SeriesAndTags(measurement string, tags map[string]string) (series, tagsJSON string) {
+	c.sortedTagKeys(tags)
+	return c.seriesKey(measurement, tags), c.tagsJSON(tags)
+}
+
+func (c *Codec) seriesKey(measurement string, tags map[string]string) string {
 	b := append(c.series[:0], measurement...)
 	for _, k := range c.keys {
 		if k == tagSite || k == tagAgent {
@@ -52,6 +63,11 @@ func (c *Codec) SeriesKey(measurement string, tags map[string]string) string {
 // TagsJSON is a JSON object of strings in key order.
 func (c *Codec) TagsJSON(tags map[string]string) string {
 	c.sortedTagKeys(tags)
+	return c.tagsJSON(tags)
+}
+
+// tagsJSON encodes tags in the order of c.keys.
+func (c *Codec) tagsJSON(tags map[string]string) string {
 	b := append(c.tags[:0], '{')
 	for i, k := range c.keys {
 		if i > 0 {

@@ -82,6 +82,11 @@ func TestSeriesKeyAndTags(t *testing.T) {
 	if diff := cmp.Diff(want, back); diff != "" {
 		t.Errorf("tags round trip (-want +got):\n%s", diff)
 	}
+	// The ingest path's single call gives the same two strings.
+	var c2 Codec
+	if series, js2 := c2.SeriesAndTags("ping", tags); series != c.SeriesKey("ping", tags) || js2 != js {
+		t.Errorf("SeriesAndTags = %q, %q; want %q, %q", series, js2, c.SeriesKey("ping", tags), js)
+	}
 }
 
 // Rows this package did not write (or wrote with escapes) take the

@@ -32,8 +32,8 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 		if err != nil {
 			return false, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
-		series := c.SeriesKey(p.Measurement, p.Tags)
-		args = append(args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, c.TagsJSON(p.Tags), fields, toNS(p.Time))
+		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
+		args = append(args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, tags, fields, toNS(p.Time))
 		hours[toNS(rollup.Hour.Truncate(p.Time))] = true
 	}
 	dup := false
