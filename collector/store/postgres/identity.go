@@ -38,18 +38,14 @@ func (s *Store) Trusts(ctx context.Context) ([]store.Trust, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: trusts: %w", err)
 	}
-	defer rows.Close()
-	var ts []store.Trust
-	for rows.Next() {
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Trust, error) {
 		var t store.Trust
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
-			return nil, fmt.Errorf("postgres: trusts: %w", err)
-		}
+		err := r.Scan(&t.ID, &t.Name, &created)
 		t.Created = fromNS(created)
-		ts = append(ts, t)
-	}
-	if err := rows.Err(); err != nil {
+		return t, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: trusts: %w", err)
 	}
 	return ts, nil
@@ -148,16 +144,8 @@ func (s *Store) Sites(ctx context.Context) ([]store.Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: sites: %w", err)
 	}
-	defer rows.Close()
-	var out []store.Site
-	for rows.Next() {
-		st, err := scanSite(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: sites: %w", err)
-		}
-		out = append(out, st)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Site, error) { return scanSite(r) })
+	if err != nil {
 		return nil, fmt.Errorf("postgres: sites: %w", err)
 	}
 	return out, nil
@@ -267,16 +255,8 @@ func (s *Store) Agents(ctx context.Context, siteID string) ([]store.Agent, error
 	if err != nil {
 		return nil, fmt.Errorf("postgres: agents of %q: %w", siteID, err)
 	}
-	defer rows.Close()
-	var out []store.Agent
-	for rows.Next() {
-		a, err := scanAgent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: agents of %q: %w", siteID, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Agent, error) { return scanAgent(r) })
+	if err != nil {
 		return nil, fmt.Errorf("postgres: agents of %q: %w", siteID, err)
 	}
 	return out, nil

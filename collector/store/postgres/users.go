@@ -85,16 +85,8 @@ func (s *Store) Users(ctx context.Context) ([]store.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: users: %w", err)
 	}
-	defer rows.Close()
-	var out []store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) })
+	if err != nil {
 		return nil, fmt.Errorf("postgres: users: %w", err)
 	}
 	return out, nil
