@@ -15,82 +15,90 @@ import (
 )
 
 // WriteBatch stores the batch id, its points and the agent's last contact
-// in one transaction. A batch id seen before writes nothing and reports dup.
+// atomically. A batch id seen before writes nothing and reports dup.
+//
+// Batches are encoded here, on the caller's goroutine, then committed by
+// the group writer (group.go) together with whatever other batches arrived
+// meanwhile: one commit for many agents' small batches is what lets one
+// SQLite writer keep up with thousands of schools.
 func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (bool, error) {
-	if b.ID == "" || b.Agent.ID == "" || b.Agent.SiteID == "" {
-		return false, fmt.Errorf("sqlite: write batch %q: batch id, agent id and site are required", b.ID)
+	req, err := encodeBatch(ctx, b, now)
+	if err != nil {
+		return false, err
 	}
-	// Encode before taking the write lock: it is the CPU-heavy part.
-	args := make([]any, 0, len(b.Points)*pointCols)
-	hours := map[int64]bool{} // to mark pending for rollup
-	var c rowcodec.Codec
-	for i, p := range b.Points {
-		if p.Measurement == "" || p.Time.IsZero() {
-			return false, fmt.Errorf("sqlite: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
-		}
-		fields, err := c.FieldsJSON(p.Fields)
-		if err != nil {
-			return false, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
-		}
-		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
-		args = append(args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, tags, fields, toNS(p.Time))
-		hours[toNS(rollup.Hour.Truncate(p.Time))] = true
-	}
-	dup := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// The agent first: an unknown one would otherwise fail the batches
-		// foreign key with a less helpful message.
-		res, err := tx.ExecContext(ctx, `UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
-			last_address = CASE WHEN ?3 <> '' THEN ?3 ELSE last_address END,
-			last_address_at = CASE WHEN ?3 <> '' THEN ?1 ELSE last_address_at END
-			WHERE id = ?4`,
-			toNS(now), b.Agent.Version, b.Address, b.Agent.ID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("agent %q: %w", b.Agent.ID, store.ErrNotFound)
-		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO batches(id, agent_id, at, points) VALUES (?, ?, ?, ?)
-			ON CONFLICT(id) DO NOTHING`, b.ID, b.Agent.ID, toNS(now), len(b.Points))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			dup = true
-			return errDup
-		}
-		many, one := tx.StmtContext(ctx, s.insertPoints), tx.StmtContext(ctx, s.insertPoint)
-		for len(args) > 0 {
-			ins, n := one, pointCols
-			if len(args) >= pointsPerInsert*pointCols {
-				ins, n = many, pointsPerInsert*pointCols
-			}
-			if _, err := ins.ExecContext(ctx, args[:n]...); err != nil {
-				return fmt.Errorf("points: %w", err)
-			}
-			args = args[n:]
-		}
-		for h := range hours {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT DO NOTHING`, h); err != nil {
-				return fmt.Errorf("pending hours: %w", err)
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE counters SET n = n + CASE name WHEN 'points' THEN ? ELSE 1 END
-			WHERE name IN ('points', 'batches')`, len(b.Points))
-		return err
-	})
-	if dup {
-		return true, nil
+	res, err := s.submit(req)
+	if err == nil {
+		err = res.err
 	}
 	if err != nil {
 		return false, fmt.Errorf("sqlite: write batch %q from agent %q: %w", b.ID, b.Agent.ID, err)
 	}
-	return false, nil
+	return res.dup, nil
+}
+
+// encodeBatch checks b and encodes its points for the group writer.
+func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, error) {
+	if b.ID == "" || b.Agent.ID == "" || b.Agent.SiteID == "" {
+		return nil, fmt.Errorf("sqlite: write batch %q: batch id, agent id and site are required", b.ID)
+	}
+	req := &writeReq{ctx: ctx, b: b, now: now, done: make(chan writeRes, 1), hours: map[int64]bool{}}
+	req.args = make([]any, 0, len(b.Points)*pointCols)
+	var c rowcodec.Codec
+	for i, p := range b.Points {
+		if p.Measurement == "" || p.Time.IsZero() {
+			return nil, fmt.Errorf("sqlite: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
+		}
+		fields, err := c.FieldsJSON(p.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
+		}
+		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
+		req.args = append(req.args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, tags, fields, toNS(p.Time))
+		req.hours[toNS(rollup.Hour.Truncate(p.Time))] = true
+	}
+	return req, nil
+}
+
+// writeOne writes one batch inside the group's transaction. It returns
+// errDup, having written nothing, for a batch id seen before.
+func (s *Store) writeOne(tx *sql.Tx, many, one *sql.Stmt, r *writeReq) error {
+	// The agent first: an unknown one would otherwise fail the batches
+	// foreign key with a less helpful message.
+	res, err := tx.Exec(`UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
+		last_address = CASE WHEN ?3 <> '' THEN ?3 ELSE last_address END,
+		last_address_at = CASE WHEN ?3 <> '' THEN ?1 ELSE last_address_at END
+		WHERE id = ?4`,
+		toNS(r.now), r.b.Agent.Version, r.b.Address, r.b.Agent.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("agent %q: %w", r.b.Agent.ID, store.ErrNotFound)
+	}
+	res, err = tx.Exec(`INSERT INTO batches(id, agent_id, at, points) VALUES (?, ?, ?, ?)
+		ON CONFLICT(id) DO NOTHING`, r.b.ID, r.b.Agent.ID, toNS(r.now), len(r.b.Points))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return errDup
+	}
+	args := r.args
+	for len(args) > 0 {
+		ins, n := one, pointCols
+		if len(args) >= pointsPerInsert*pointCols {
+			ins, n = many, pointsPerInsert*pointCols
+		}
+		if _, err := ins.Exec(args[:n]...); err != nil {
+			return fmt.Errorf("points: %w", err)
+		}
+		args = args[n:]
+	}
+	return nil
 }
 
 const (
@@ -111,7 +119,8 @@ func insertPointsSQL(n int) string {
 	return b.String()
 }
 
-// errDup rolls back a batch seen before; WriteBatch turns it into dup=true.
+// errDup rolls back a batch seen before; the group writer turns it into
+// dup=true.
 var errDup = errors.New("duplicate batch")
 
 // Points returns raw points of a site and measurement in [From, To), in time

@@ -44,6 +44,13 @@ type Store struct {
 	// never deleted, so a cached one stays right.
 	sidMu    sync.Mutex
 	sidCache map[sidKey]int64
+
+	// The group writer (group.go): WriteBatch hands batches to it on queue;
+	// stop ends it and writerDone says it has.
+	queue      chan *writeReq
+	stop       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -105,6 +112,8 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
+	s.queue, s.stop, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
+	go s.groupWriter()
 	return s, nil
 }
 
@@ -123,6 +132,10 @@ func dsn(path string, pragmas []string, txlock string) string {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	if s.stop != nil {
+		s.closeOnce.Do(func() { close(s.stop) })
+		<-s.writerDone // the group in hand is committed first
+	}
 	var errs []error
 	// Refreshes planner statistics where they are stale, as SQLite
 	// recommends doing before closing a long-lived connection.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 var benchT0 = time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 
 // benchAgent makes a trust, a site and an enrolled agent.
-func benchAgent(b *testing.B, s *Store) store.Agent {
+func benchAgent(b testing.TB, s *Store) store.Agent {
 	b.Helper()
 	ctx := context.Background()
 	tr, err := s.CreateTrust(ctx, "Bench Trust")
@@ -150,4 +151,62 @@ func BenchmarkRollupDay(b *testing.B) {
 		runs++
 	}
 	b.ReportMetric(float64(len(batch)*runs)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkWriteSchools writes as many schools' agents do at once: 64
+// agents each sending a 2-second batch (35 points, mostly SNMP interface
+// counters) concurrently, as the collector's API handlers call WriteBatch.
+func BenchmarkWriteSchools(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	defer s.Close()
+	tr, err := s.CreateTrust(ctx, "Bench Trust")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const schools, perBatch = 64, 35
+	agents := make([]store.Agent, schools)
+	for i := range agents {
+		site, err := s.CreateSite(ctx, store.Site{ID: fmt.Sprint("school-", i), TrustID: tr.ID, Name: fmt.Sprint("School ", i), Phase: "primary"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok := fmt.Sprint("tok-", i)
+		if err := s.CreateEnrolToken(ctx, site.ID, tok, benchT0.Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+		if agents[i], err = s.ConsumeEnrolToken(ctx, tok, store.Agent{Hostname: "bench"}, "cred-"+tok, benchT0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ifPoint := func(a store.Agent, sw, port int, at time.Time) point.Point {
+		return point.Point{
+			Measurement: "snmp_if",
+			Tags: map[string]string{"site": a.SiteID, "agent": a.ID, "device": fmt.Sprintf("sw-%02d", sw),
+				"ifName": fmt.Sprintf("Gi1/0/%d", port), "profile": "cisco-switch"},
+			Fields: map[string]any{"in_octets": uint64(port) << 30, "out_octets": uint64(port) << 29, "in_errors": uint64(0),
+				"out_errors": uint64(0), "in_discards": uint64(1), "speed_mbps": 1000.0, "oper_up": true},
+			Time: at,
+		}
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 writers on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		pts := make([]point.Point, perBatch)
+		for pb.Next() {
+			n := next.Add(1)
+			a := agents[n%schools]
+			at := benchT0.Add(time.Duration(n/schools) * 2 * time.Second)
+			for j := range pts {
+				pts[j] = ifPoint(a, int(n/schools)%20, j, at)
+			}
+			if dup, err := s.WriteBatch(ctx, store.Batch{ID: fmt.Sprint("b-", n), Agent: a, Points: pts}, at); err != nil || dup {
+				b.Errorf("WriteBatch = %v, %v", dup, err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(next.Load()*perBatch)/b.Elapsed().Seconds(), "points/s")
 }

@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/probity-edu/probity/collector/store"
+)
+
+// The group writer. Every agent batch used to be its own transaction, and
+// at a few thousand schools (a thousand small batches a second) the
+// commits, each writing the same hot pages to the WAL again, were most of
+// the writer's time. One goroutine now takes every batch waiting and
+// commits them together, each under its own savepoint so that a bad batch
+// is rolled back alone while the others in its group are kept. Under light
+// load a group is one batch and nothing waits; under heavy load groups grow
+// by themselves, since batches queue while the previous commit runs.
+
+// Caps on a group, so that one commit stays short and a reader's snapshot
+// and the WAL do not grow without bound.
+const (
+	maxGroupBatches = 512
+	maxGroupPoints  = 50_000
+)
+
+var errClosed = errors.New("store closed")
+
+// writeReq is one encoded batch waiting for the group writer.
+type writeReq struct {
+	ctx   context.Context
+	b     store.Batch
+	now   time.Time
+	args  []any          // the points' insert arguments, pointCols each
+	hours map[int64]bool // hours written, to mark pending for rollup
+	done  chan writeRes  // buffered: the writer never waits on a caller
+}
+
+type writeRes struct {
+	dup bool
+	err error
+}
+
+// submit hands r to the group writer and waits for its answer. Once taken,
+// a batch is answered even if ctx ends meanwhile: the caller must learn
+// whether it was stored.
+func (s *Store) submit(r *writeReq) (writeRes, error) {
+	select {
+	case s.queue <- r:
+	case <-s.stop:
+		return writeRes{}, errClosed
+	case <-r.ctx.Done():
+		return writeRes{}, r.ctx.Err()
+	}
+	return <-r.done, nil
+}
+
+// groupWriter runs until Close, committing a group at a time. The queue is
+// unbuffered, so no batch is ever accepted and then left unanswered.
+func (s *Store) groupWriter() {
+	defer close(s.writerDone)
+	for {
+		var first *writeReq
+		select {
+		case <-s.stop:
+			return
+		case first = <-s.queue:
+		}
+		group, points := []*writeReq{first}, len(first.b.Points)
+	more:
+		for len(group) < maxGroupBatches && points < maxGroupPoints {
+			select {
+			case r := <-s.queue:
+				group = append(group, r)
+				points += len(r.b.Points)
+			default:
+				break more
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+// commitGroup writes a group in one transaction and answers every batch.
+func (s *Store) commitGroup(group []*writeReq) {
+	res := make([]writeRes, len(group))
+	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+		many, one := tx.Stmt(s.insertPoints), tx.Stmt(s.insertPoint)
+		points, batches := 0, 0
+		hours := map[int64]bool{}
+		for i, r := range group {
+			if err := r.ctx.Err(); err != nil {
+				res[i].err = err // the caller has gone; it was not written
+				continue
+			}
+			if _, err := tx.Exec(`SAVEPOINT batch`); err != nil {
+				return err
+			}
+			err := s.writeOne(tx, many, one, r)
+			if err != nil {
+				if _, rerr := tx.Exec(`ROLLBACK TO batch`); rerr != nil {
+					return fmt.Errorf("rolling back batch %q: %w", r.b.ID, rerr)
+				}
+			}
+			if _, rerr := tx.Exec(`RELEASE batch`); rerr != nil {
+				return rerr
+			}
+			switch {
+			case errors.Is(err, errDup):
+				res[i].dup = true
+			case err != nil:
+				res[i].err = err
+			default:
+				points += len(r.b.Points)
+				batches++
+				maps.Copy(hours, r.hours)
+			}
+		}
+		if batches == 0 {
+			return nil
+		}
+		for h := range hours {
+			if _, err := tx.Exec(`INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT DO NOTHING`, h); err != nil {
+				return fmt.Errorf("pending hours: %w", err)
+			}
+		}
+		_, err := tx.Exec(`UPDATE counters SET n = n + CASE name WHEN 'points' THEN ?1 ELSE ?2 END
+			WHERE name IN ('points', 'batches')`, points, batches)
+		return err
+	})
+	for i, r := range group {
+		if err != nil && res[i].err == nil && !res[i].dup {
+			res[i].err = err // the commit failed: nothing of the group was kept
+		}
+		r.done <- res[i]
+	}
+}
