@@ -34,9 +34,16 @@ type writeReq struct {
 	ctx   context.Context
 	b     store.Batch
 	now   time.Time
-	args  []any          // the points' insert arguments, pointCols each
+	pts   []encPoint
 	hours map[int64]bool // hours written, to mark pending for rollup
 	done  chan writeRes  // buffered: the writer never waits on a caller
+}
+
+// groupStmts are the writer's prepared statements bound to a group's
+// transaction.
+type groupStmts struct {
+	many, one *sql.Stmt // pointsPerInsert points, and one
+	ids       idStmts
 }
 
 type writeRes struct {
@@ -88,7 +95,7 @@ func (s *Store) groupWriter() {
 func (s *Store) commitGroup(group []*writeReq) {
 	res := make([]writeRes, len(group))
 	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
-		many, one := tx.Stmt(s.insertPoints), tx.Stmt(s.insertPoint)
+		st := groupStmts{many: tx.Stmt(s.insertPoints), one: tx.Stmt(s.insertPoint), ids: s.idStmts.inTx(tx)}
 		points, batches := 0, 0
 		hours := map[int64]bool{}
 		for i, r := range group {
@@ -99,7 +106,8 @@ func (s *Store) commitGroup(group []*writeReq) {
 			if _, err := tx.Exec(`SAVEPOINT batch`); err != nil {
 				return err
 			}
-			err := s.writeOne(tx, many, one, r)
+			err := s.writeOne(tx, st, r)
+			s.ids.batchDone(err == nil)
 			if err != nil {
 				if _, rerr := tx.Exec(`ROLLBACK TO batch`); rerr != nil {
 					return fmt.Errorf("rolling back batch %q: %w", r.b.ID, rerr)
@@ -131,6 +139,7 @@ func (s *Store) commitGroup(group []*writeReq) {
 			WHERE name IN ('points', 'batches')`, points, batches)
 		return err
 	})
+	s.ids.txDone(err == nil)
 	for i, r := range group {
 		if err != nil && res[i].err == nil && !res[i].dup {
 			res[i].err = err // the commit failed: nothing of the group was kept

@@ -79,9 +79,19 @@ func TestCommitGroupAnswersEachBatch(t *testing.T) {
 	if err != nil || len(stored) != 5 {
 		t.Fatalf("Points = %d, %v; want 5", len(stored), err)
 	}
+	// The rolled-back batch took its new series rows with it, and the
+	// writer's id cache forgot them.
 	var n int
-	if err := s.r.QueryRow(`SELECT COUNT(*) FROM points WHERE agent = 'ghost'`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("the unknown agent's points: %d stored (%v), want none", n, err)
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM series WHERE agent = 'ghost'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the unknown agent's series: %d stored (%v), want none", n, err)
+	}
+	for k := range s.ids.committed {
+		if k.b == "ghost" {
+			t.Errorf("the id cache kept %+v from a rolled-back batch", k)
+		}
+	}
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM points`).Scan(&n); err != nil || n != 5 {
+		t.Errorf("points table: %d rows (%v), want 5", n, err)
 	}
 	// The abandoned batch was not stored, so sending it again stores it.
 	if dup, err := s.WriteBatch(ctx, batches[4].b, benchT0); err != nil || dup {
@@ -140,5 +150,48 @@ func TestWriteBatchAfterClose(t *testing.T) {
 	_, err := s.WriteBatch(context.Background(), store.Batch{ID: "late", Agent: a, Points: []point.Point{benchPoint(a, 1, benchT0)}}, benchT0)
 	if err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("WriteBatch after Close = %v, want an error saying the store is closed", err)
+	}
+}
+
+// A series made by a batch that is then rolled back is forgotten with it;
+// one made by a kept batch is cached once its transaction commits, and only
+// then.
+func TestIDCacheFollowsTheTransaction(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	c := newIDCache()
+	tx, err := s.w.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := s.idStmts.inTx(tx)
+	if _, err := tx.Exec(`SAVEPOINT batch`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.series(st, "oak", "a1", "ping", "ping,target=gw", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`ROLLBACK TO batch`); err != nil {
+		t.Fatal(err)
+	}
+	c.batchDone(false)
+	kept, err := c.series(st, "oak", "a1", "ping", "ping,target=dns", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.batchDone(true)
+	if len(c.committed) != 0 {
+		t.Errorf("cached before commit: %v", c.committed)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	c.txDone(true)
+	if len(c.committed) != 1 || c.committed[idKey{'s', "oak", "a1", "ping,target=dns"}] != kept {
+		t.Errorf("cache after commit = %v, want only ping,target=dns = %d", c.committed, kept)
+	}
+	var n int
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM series`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("series rows = %d (%v), want 1", n, err)
 	}
 }

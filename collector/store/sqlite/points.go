@@ -42,7 +42,7 @@ func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, 
 		return nil, fmt.Errorf("sqlite: write batch %q: batch id, agent id and site are required", b.ID)
 	}
 	req := &writeReq{ctx: ctx, b: b, now: now, done: make(chan writeRes, 1), hours: map[int64]bool{}}
-	req.args = make([]any, 0, len(b.Points)*pointCols)
+	req.pts = make([]encPoint, 0, len(b.Points))
 	var c rowcodec.Codec
 	for i, p := range b.Points {
 		if p.Measurement == "" || p.Time.IsZero() {
@@ -53,15 +53,21 @@ func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, 
 			return nil, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
 		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
-		req.args = append(req.args, b.Agent.SiteID, b.Agent.ID, p.Measurement, series, tags, fields, toNS(p.Time))
+		req.pts = append(req.pts, encPoint{p.Measurement, series, tags, fields, toNS(p.Time)})
 		req.hours[toNS(rollup.Hour.Truncate(p.Time))] = true
 	}
 	return req, nil
 }
 
+// encPoint is a point as the writer stores it, less the ids it finds.
+type encPoint struct {
+	measurement, series, tags, fields string
+	ns                                int64
+}
+
 // writeOne writes one batch inside the group's transaction. It returns
 // errDup, having written nothing, for a batch id seen before.
-func (s *Store) writeOne(tx *sql.Tx, many, one *sql.Stmt, r *writeReq) error {
+func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
 	// The agent first: an unknown one would otherwise fail the batches
 	// foreign key with a less helpful message.
 	res, err := tx.Exec(`UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
@@ -87,11 +93,23 @@ func (s *Store) writeOne(tx *sql.Tx, many, one *sql.Stmt, r *writeReq) error {
 	} else if n == 0 {
 		return errDup
 	}
-	args := r.args
+	site, agent := r.b.Agent.SiteID, r.b.Agent.ID
+	args := make([]any, 0, len(r.pts)*pointCols)
+	for _, p := range r.pts {
+		gid, err := s.ids.stream(st.ids, site, p.measurement)
+		if err != nil {
+			return err
+		}
+		sid, err := s.ids.series(st.ids, site, agent, p.measurement, p.series, p.tags)
+		if err != nil {
+			return err
+		}
+		args = append(args, gid, sid, p.ns, p.fields)
+	}
 	for len(args) > 0 {
-		ins, n := one, pointCols
+		ins, n := st.one, pointCols
 		if len(args) >= pointsPerInsert*pointCols {
-			ins, n = many, pointsPerInsert*pointCols
+			ins, n = st.many, pointsPerInsert*pointCols
 		}
 		if _, err := ins.Exec(args[:n]...); err != nil {
 			return fmt.Errorf("points: %w", err)
@@ -102,19 +120,19 @@ func (s *Store) writeOne(tx *sql.Tx, many, one *sql.Stmt, r *writeReq) error {
 }
 
 const (
-	pointCols       = 7
+	pointCols       = 4
 	pointsPerInsert = 100
 )
 
 // insertPointsSQL is a multi-row INSERT of n points.
 func insertPointsSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO points (site, agent, measurement, series, tags, fields, time) VALUES `)
+	b.WriteString(`INSERT INTO points (gid, sid, time, fields) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
+		b.WriteString(`(?, ?, ?, ?)`)
 	}
 	return b.String()
 }
@@ -134,11 +152,11 @@ func (s *Store) Points(ctx context.Context, q store.PointQuery) ([]point.Point, 
 		}
 		// A point with tag k=v has ",k=v" in its series key, so this
 		// keeps every match (and, rarely, a few more) without decoding.
-		where.WriteString(` AND instr(series, ?) > 0`)
+		where.WriteString(` AND instr(se.series, ?) > 0`)
 		args = append(args, ","+k+"="+v)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT tags, fields, time FROM points
-		WHERE site = ? AND measurement = ? AND time >= ? AND time < ?`+where.String()+` ORDER BY time`, args...)
+	rows, err := s.r.QueryContext(ctx, `SELECT se.tags, p.fields, p.time FROM points p JOIN series se ON se.id = p.sid
+		WHERE p.gid = (SELECT id FROM streams WHERE site = ? AND measurement = ?) AND p.time >= ? AND p.time < ?`+where.String()+` ORDER BY p.time`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
 	}

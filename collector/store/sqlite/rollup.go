@@ -157,28 +157,29 @@ func horizons(ctx context.Context, tx *sql.Tx) (raw, hourly int64, err error) {
 
 // aggregateHour rolls the raw points of hour h up.
 func aggregateHour(ctx context.Context, tx *sql.Tx, h time.Time) ([]rollup.Bucket, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT site, measurement, series, tags, fields, time FROM points
-		WHERE time >= ? AND time < ? ORDER BY time`, toNS(h), toNS(h.Add(time.Hour)))
+	rows, err := tx.QueryContext(ctx, `SELECT p.sid, se.site, se.measurement, se.series, se.tags, p.fields, p.time
+		FROM points p JOIN series se ON se.id = p.sid
+		WHERE p.time >= ? AND p.time < ? ORDER BY p.time`, toNS(h), toNS(h.Add(time.Hour)))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	agg := rollup.NewAggregator(rollup.Hour)
-	tagsOf := map[[2]string]map[string]string{} // decoded once per series
+	tagsOf := map[int64]map[string]string{} // decoded once per series
 	var d rowcodec.Decoder
 	var site, measurement, series string
 	var tagsJS, fieldsJS []byte
-	var ns int64
+	var sid, ns int64
 	for rows.Next() {
-		if err := rows.Scan(&site, &measurement, &series, &tagsJS, &fieldsJS, &ns); err != nil {
+		if err := rows.Scan(&sid, &site, &measurement, &series, &tagsJS, &fieldsJS, &ns); err != nil {
 			return nil, err
 		}
-		tags, ok := tagsOf[[2]string{site, series}]
+		tags, ok := tagsOf[sid]
 		if !ok {
 			if tags, err = d.DecodeTags(tagsJS); err != nil {
 				return nil, fmt.Errorf("%s: %w", series, err)
 			}
-			tagsOf[[2]string{site, series}] = tags
+			tagsOf[sid] = tags
 		}
 		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {

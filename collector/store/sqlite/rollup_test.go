@@ -14,7 +14,8 @@ import (
 
 // A database of the first schema, with raw points and its old hourly
 // buckets, gets the new rollup tables, and every hour with points is
-// rolled up again by the next RollupPending.
+// rolled up again by the next RollupPending. Its points are read back
+// through 0007's series and streams.
 func TestMigrate0002RollsUpExistingPoints(t *testing.T) {
 	ctx := context.Background()
 	// A 0001 database, as an earlier build left it.
@@ -56,6 +57,14 @@ func TestMigrate0002RollsUpExistingPoints(t *testing.T) {
 		t.Fatalf("migrating: %v", err)
 	}
 	defer s.Close()
+	// 0007 moved the points' names and tags to series and streams.
+	pts, err := s.Points(ctx, store.PointQuery{Site: "oak", Measurement: "ping", From: t0, To: t0.Add(4 * time.Hour)})
+	if err != nil || len(pts) != 3 {
+		t.Fatalf("Points after migrating = %d, %v; want 3", len(pts), err)
+	}
+	if p := pts[2]; p.Tags["target"] != "gw" || p.Tags["agent"] != "a" || p.Fields["rtt_ms"] != int64(9) || !p.Time.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("third point after migrating = %+v", p)
+	}
 	if err := s.RollupPending(ctx, t0.Add(48*time.Hour)); err != nil {
 		t.Fatal(err)
 	}

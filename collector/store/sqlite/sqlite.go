@@ -39,6 +39,8 @@ type Store struct {
 	// Prepared once on the writer and reused by every batch: one row, and
 	// pointsPerInsert rows, which saves per-statement overhead.
 	insertPoint, insertPoints *sql.Stmt
+	idStmts                   idStmts
+	ids                       *idCache // the group writer's only
 
 	// Rollup series ids by site, measurement, field and series; ids are
 	// never deleted, so a cached one stays right.
@@ -108,10 +110,22 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	if err == nil {
 		s.insertPoints, err = w.PrepareContext(ctx, insertPointsSQL(pointsPerInsert))
 	}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.idStmts.selectStream, selectStreamSQL}, {&s.idStmts.insertStream, insertStreamSQL},
+		{&s.idStmts.selectSeries, selectSeriesSQL}, {&s.idStmts.insertSeries, insertSeriesSQL},
+	} {
+		if err == nil {
+			*p.st, err = w.PrepareContext(ctx, p.sql)
+		}
+	}
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
+	s.ids = newIDCache()
 	s.queue, s.stop, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
 	go s.groupWriter()
 	return s, nil
@@ -147,6 +161,7 @@ func (s *Store) Close() error {
 			errs = append(errs, st.Close())
 		}
 	}
+	errs = append(errs, s.idStmts.close())
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
