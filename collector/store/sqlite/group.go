@@ -131,7 +131,7 @@ func (s *Store) commitGroup(group []*writeReq) {
 			return nil
 		}
 		for h := range hours {
-			if _, err := tx.Exec(`INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT DO NOTHING`, h); err != nil {
+			if _, err := tx.Exec(`INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT(hour) DO UPDATE SET seq = seq + 1`, h); err != nil {
 				return fmt.Errorf("pending hours: %w", err)
 			}
 		}

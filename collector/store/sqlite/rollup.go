@@ -4,10 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/probity-edu/probity/collector/store/rowcodec"
+	"strings"
 	"time"
 
 	"github.com/probity-edu/probity/collector/rollup"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 )
 
 // RollupPending rolls up every pending hour in time order, then the
@@ -72,6 +73,13 @@ const (
 // and deleted. An hour whose day has lost its hourly buckets only deletes
 // its raw points.
 func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int64, error) {
+	s.rollupMu.Lock()
+	defer s.rollupMu.Unlock()
+	if mode == rebuild {
+		if done, err := s.rebuildHour(ctx, h); done || err != nil {
+			return 0, err
+		}
+	}
 	var deleted int64
 	var created map[sidKey]int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -88,7 +96,7 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int
 		sealed, dropping := hns < rawH, hns < hourlyH
 		var bs []rollup.Bucket
 		if !dropping && (sealed || pending || mode == rebuild) {
-			if bs, err = aggregateHour(ctx, tx, h); err != nil {
+			if bs, err = aggregateHour(ctx, tx, h, nil); err != nil {
 				return err
 			}
 		}
@@ -133,7 +141,78 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int
 	return deleted, nil
 }
 
-func horizons(ctx context.Context, tx *sql.Tx) (raw, hourly int64, err error) {
+// rebuildHour rebuilds an open hour's buckets while ingest goes on: the
+// points are read and aggregated from read-only snapshots, rollupStreams
+// of the site's measurements at a time, so memory stays bounded however
+// many schools there are, and each chunk's buckets are written in a short
+// transaction of their own. The hour stays pending if anything was written
+// to it meanwhile (its seq moved), so the next run sees those points too.
+// An hour that is sealed or dropping is left to the writer's path: done is
+// false and nothing was written.
+func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, err error) {
+	hns := toNS(h)
+	rawH, hourlyH, err := horizons(ctx, s.r)
+	if err != nil || hns < rawH || hns < hourlyH {
+		return false, err
+	}
+	var seq sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT seq FROM rollup_pending_hours WHERE hour = ?`, hns).Scan(&seq); err != nil && err != sql.ErrNoRows {
+		return false, err
+	}
+	gids, err := s.int64s(ctx, `SELECT id FROM streams ORDER BY id`)
+	if err != nil {
+		return false, err
+	}
+	for len(gids) > 0 {
+		chunk := gids[:min(len(gids), rollupStreams)]
+		gids = gids[len(chunk):]
+		bs, err := aggregateHour(ctx, s.r, h, chunk)
+		if s.testHookAggregated != nil {
+			s.testHookAggregated(h)
+		}
+		if err != nil || len(bs) == 0 {
+			if err != nil {
+				return false, err
+			}
+			continue
+		}
+		var created map[sidKey]int64
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			var ids []int64
+			var err error
+			if ids, created, err = s.sids(ctx, tx, bs); err != nil {
+				return err
+			}
+			if err := upsert(ctx, tx, "rollups_hourly", ids, bs); err != nil {
+				return err
+			}
+			return markDays(ctx, tx, ids, rollup.Day.Truncate(h))
+		})
+		if err != nil {
+			return false, err
+		}
+		s.cacheSIDs(created)
+	}
+	if !seq.Valid {
+		return true, nil
+	}
+	return true, s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM rollup_pending_hours WHERE hour = ? AND seq = ?`, hns, seq.Int64)
+		return err
+	})
+}
+
+// rollupStreams is how many of the sites' measurements rebuildHour reads
+// and writes at a time: at a school's full SNMP mix, 256 of them hold a
+// few tens of thousands of series an hour.
+const rollupStreams = 256
+
+// querier is a read transaction or the read pool.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func horizons(ctx context.Context, tx querier) (raw, hourly int64, err error) {
 	rows, err := tx.QueryContext(ctx, `SELECT name, at FROM rollup_horizons`)
 	if err != nil {
 		return 0, 0, err
@@ -155,11 +234,20 @@ func horizons(ctx context.Context, tx *sql.Tx) (raw, hourly int64, err error) {
 	return raw, hourly, rows.Err()
 }
 
-// aggregateHour rolls the raw points of hour h up.
-func aggregateHour(ctx context.Context, tx *sql.Tx, h time.Time) ([]rollup.Bucket, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.sid, se.site, se.measurement, se.series, se.tags, p.fields, p.time
+// aggregateHour rolls the raw points of hour h up: all of them, or only
+// those of the streams gids when it is not empty.
+func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) ([]rollup.Bucket, error) {
+	query := `SELECT p.sid, se.site, se.measurement, se.series, se.tags, p.fields, p.time
 		FROM points p JOIN series se ON se.id = p.sid
-		WHERE p.time >= ? AND p.time < ? ORDER BY p.time`, toNS(h), toNS(h.Add(time.Hour)))
+		WHERE p.time >= ? AND p.time < ?`
+	args := []any{toNS(h), toNS(h.Add(time.Hour))}
+	if len(gids) > 0 {
+		query += ` AND p.gid IN (` + strings.Repeat(",?", len(gids))[1:] + `)`
+		for _, g := range gids {
+			args = append(args, g)
+		}
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY p.time`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/point"
 )
 
 // A database of the first schema, with raw points and its old hourly
@@ -93,5 +94,60 @@ func TestMigrate0002RollsUpExistingPoints(t *testing.T) {
 		if err != nil || !found {
 			t.Errorf("%s %s ok=%d: no bucket in %d (%v)", c.res, c.start, c.ok, len(bs), err)
 		}
+	}
+}
+
+// An hour is rebuilt without holding the writer: a batch written into the
+// hour while it is being rolled up is stored at once, and the hour stays
+// pending, so the next run counts that point too.
+func TestRollupDoesNotHoldTheWriter(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	a := benchAgent(t, s)
+	h := benchT0.Add(9 * time.Hour)
+	if _, err := s.WriteBatch(ctx, store.Batch{ID: "first", Agent: a, Points: []point.Point{benchPoint(a, 1, h.Add(time.Minute))}}, h); err != nil {
+		t.Fatal(err)
+	}
+	written := false
+	s.testHookAggregated = func(time.Time) {
+		if written {
+			return
+		}
+		written = true
+		// With the writer held by the rollup this would never return.
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: "during", Agent: a, Points: []point.Point{benchPoint(a, 1, h.Add(2*time.Minute))}}, h); err != nil {
+			t.Errorf("writing during the rollup: %v", err)
+		}
+	}
+	if err := s.RollupPending(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if !written {
+		t.Fatal("the rollup never read the hour")
+	}
+	count := func() int64 {
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: a.SiteID, Res: rollup.Hour, Field: "rtt_avg_ms", From: h, To: h.Add(time.Hour)})
+		if err != nil || len(bs) != 1 {
+			t.Fatalf("Rollups = %d buckets, %v; want 1", len(bs), err)
+		}
+		return bs[0].Count
+	}
+	if n := count(); n != 1 {
+		t.Errorf("bucket after the first run counts %d points, want 1 (the snapshot's)", n)
+	}
+	pending, err := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours`)
+	if err != nil || len(pending) != 1 || pending[0] != toNS(h) {
+		t.Fatalf("pending hours = %v, %v; want the hour written during the rollup", pending, err)
+	}
+	s.testHookAggregated = nil
+	if err := s.RollupPending(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Errorf("bucket after the second run counts %d points, want 2", n)
+	}
+	if pending, _ := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours`); len(pending) != 0 {
+		t.Errorf("pending hours after the second run = %v, want none", pending)
 	}
 }

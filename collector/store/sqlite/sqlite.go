@@ -47,6 +47,13 @@ type Store struct {
 	sidMu    sync.Mutex
 	sidCache map[sidKey]int64
 
+	// One hour is rolled up or sealed at a time: a rebuild reads from
+	// snapshots outside the writer, and must not interleave with another.
+	rollupMu sync.Mutex
+	// testHookAggregated, when set by a test, runs after rebuildHour has
+	// read a chunk and before it writes the chunk's buckets.
+	testHookAggregated func(h time.Time)
+
 	// The group writer (group.go): WriteBatch hands batches to it on queue;
 	// stop ends it and writerDone says it has.
 	queue      chan *writeReq
