@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/probity-edu/probity/collector/store"
@@ -15,8 +16,8 @@ import (
 // at a few thousand schools (a thousand small batches a second) the
 // commits, each writing the same hot pages to the WAL again, were most of
 // the writer's time. One goroutine now takes every batch waiting and
-// commits them together, each under its own savepoint so that a bad batch
-// is rolled back alone while the others in its group are kept. Under light
+// commits them together; a bad batch is answered alone while the others in
+// its group are kept (see commitGroup). Under light
 // load a group is one batch and nothing waits; under heavy load groups grow
 // by themselves, since batches queue while the previous commit runs.
 
@@ -92,58 +93,75 @@ func (s *Store) groupWriter() {
 }
 
 // commitGroup writes a group in one transaction and answers every batch.
+// A batch refused before it wrote anything (a repeat, an unknown agent)
+// is answered and the group goes on. A batch that fails while writing
+// (the database refused a row) is answered with its error and the
+// transaction is begun again without it, so the rest of the group is kept:
+// cheaper than a savepoint around every batch, which made SQLite copy each
+// page it touched to a sub-journal first.
 func (s *Store) commitGroup(group []*writeReq) {
 	res := make([]writeRes, len(group))
-	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
-		st := groupStmts{many: tx.Stmt(s.insertPoints), one: tx.Stmt(s.insertPoint), ids: s.idStmts.inTx(tx)}
-		points, batches := 0, 0
-		hours := map[int64]bool{}
-		for i, r := range group {
-			if err := r.ctx.Err(); err != nil {
-				res[i].err = err // the caller has gone; it was not written
-				continue
-			}
-			if _, err := tx.Exec(`SAVEPOINT batch`); err != nil {
-				return err
-			}
-			err := s.writeOne(tx, st, r)
-			s.ids.batchDone(err == nil)
-			if err != nil {
-				if _, rerr := tx.Exec(`ROLLBACK TO batch`); rerr != nil {
-					return fmt.Errorf("rolling back batch %q: %w", r.b.ID, rerr)
+	var live []int
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			res[i].err = err // the caller has gone: not written
+			continue
+		}
+		live = append(live, i)
+	}
+	for len(live) > 0 {
+		failed := -1
+		err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+			st := groupStmts{many: tx.Stmt(s.insertPoints), one: tx.Stmt(s.insertPoint), ids: s.idStmts.inTx(tx)}
+			points, batches := 0, 0
+			hours := map[int64]bool{}
+			for _, i := range live {
+				r := group[i]
+				err := s.writeOne(tx, st, r)
+				switch {
+				case errors.Is(err, errDup):
+					res[i] = writeRes{dup: true}
+				case errors.Is(err, store.ErrNotFound):
+					res[i] = writeRes{err: err}
+				case err != nil:
+					failed, res[i] = i, writeRes{err: err}
+					return err
+				default:
+					res[i] = writeRes{}
+					points += len(r.b.Points)
+					batches++
+					maps.Copy(hours, r.hours)
 				}
 			}
-			if _, rerr := tx.Exec(`RELEASE batch`); rerr != nil {
-				return rerr
+			if batches == 0 {
+				return nil
 			}
-			switch {
-			case errors.Is(err, errDup):
-				res[i].dup = true
-			case err != nil:
-				res[i].err = err
-			default:
-				points += len(r.b.Points)
-				batches++
-				maps.Copy(hours, r.hours)
+			for h := range hours {
+				if _, err := tx.Exec(`INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT(hour) DO UPDATE SET seq = seq + 1`, h); err != nil {
+					return fmt.Errorf("pending hours: %w", err)
+				}
 			}
+			_, err := tx.Exec(`UPDATE counters SET n = n + CASE name WHEN 'points' THEN ?1 ELSE ?2 END
+				WHERE name IN ('points', 'batches')`, points, batches)
+			return err
+		})
+		s.ids.txDone(err == nil)
+		if err == nil {
+			break
 		}
-		if batches == 0 {
-			return nil
-		}
-		for h := range hours {
-			if _, err := tx.Exec(`INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT(hour) DO UPDATE SET seq = seq + 1`, h); err != nil {
-				return fmt.Errorf("pending hours: %w", err)
+		if failed < 0 {
+			// The group's own statements or the commit failed: nothing
+			// of it was kept. A repeat or an unknown agent stays so.
+			for _, i := range live {
+				if !res[i].dup && res[i].err == nil {
+					res[i].err = err
+				}
 			}
+			break
 		}
-		_, err := tx.Exec(`UPDATE counters SET n = n + CASE name WHEN 'points' THEN ?1 ELSE ?2 END
-			WHERE name IN ('points', 'batches')`, points, batches)
-		return err
-	})
-	s.ids.txDone(err == nil)
+		live = slices.DeleteFunc(live, func(i int) bool { return i == failed })
+	}
 	for i, r := range group {
-		if err != nil && res[i].err == nil && !res[i].dup {
-			res[i].err = err // the commit failed: nothing of the group was kept
-		}
 		r.done <- res[i]
 	}
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,17 +80,12 @@ func TestCommitGroupAnswersEachBatch(t *testing.T) {
 	if err != nil || len(stored) != 5 {
 		t.Fatalf("Points = %d, %v; want 5", len(stored), err)
 	}
-	// The rolled-back batch took its new series rows with it, and the
-	// writer's id cache forgot them.
+	// The rejected batch made no series rows.
 	var n int
 	if err := s.r.QueryRow(`SELECT COUNT(*) FROM series WHERE agent = 'ghost'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the unknown agent's series: %d stored (%v), want none", n, err)
 	}
-	for k := range s.ids.committed {
-		if k.b == "ghost" {
-			t.Errorf("the id cache kept %+v from a rolled-back batch", k)
-		}
-	}
+
 	if err := s.r.QueryRow(`SELECT COUNT(*) FROM points`).Scan(&n); err != nil || n != 5 {
 		t.Errorf("points table: %d rows (%v), want 5", n, err)
 	}
@@ -153,10 +149,101 @@ func TestWriteBatchAfterClose(t *testing.T) {
 	}
 }
 
-// A series made by a batch that is then rolled back is forgotten with it;
-// one made by a kept batch is cached once its transaction commits, and only
-// then.
+// Ids found or made in a transaction are cached once it commits, and
+// forgotten if it rolls back.
 func TestIDCacheFollowsTheTransaction(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	c := newIDCache()
+	resolve := func(series string, commit bool) int64 {
+		tx, err := s.w.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := c.series(s.idStmts.inTx(tx), "oak", "a1", "ping", series, `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.committed) != 0 {
+			t.Errorf("cached before the transaction ended: %v", c.committed)
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.txDone(commit)
+		return id
+	}
+	resolve("ping,target=gw", false)
+	kept := resolve("ping,target=dns", true)
+	h, check := c.hash(idKey{'s', "oak", "a1", "ping,target=dns"})
+	if len(c.committed) != 1 || c.committed[h] != (idEntry{kept, check}) {
+		t.Errorf("cache after commit = %v, want only ping,target=dns = %d", c.committed, kept)
+	}
+	var n int
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM series`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("series rows = %d (%v), want 1", n, err)
+	}
+}
+
+// A batch the database refuses half way through writing is answered with
+// the database's error, and the group is written again without it: the
+// batches before and after it are kept, and none of its points.
+func TestCommitGroupRedoesWithoutAFailedBatch(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	a := benchAgent(t, s)
+	// A real refusal from SQLite on a point of the poisoned batch only.
+	if _, err := s.w.Exec(`CREATE TEMP TRIGGER poison BEFORE INSERT ON points
+		WHEN NEW.fields LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned point'); END`); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(id string, at time.Duration, poison bool) *writeReq {
+		pts := []point.Point{benchPoint(a, 1, benchT0.Add(at)), benchPoint(a, 2, benchT0.Add(at))}
+		if poison {
+			pts[1].Fields["result"] = "poison"
+		}
+		r, err := encodeBatch(ctx, store.Batch{ID: id, Agent: a, Points: pts}, benchT0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	group := []*writeReq{batch("before", 0, false), batch("bad", time.Second, true), batch("after", 2*time.Second, false)}
+	s.commitGroup(group)
+	for i, want := range []string{"", "poisoned point", ""} {
+		got := <-group[i].done
+		switch {
+		case want == "" && (got.err != nil || got.dup):
+			t.Errorf("%s = %+v, want stored", group[i].b.ID, got)
+		case want != "" && (got.err == nil || !strings.Contains(got.err.Error(), want)):
+			t.Errorf("%s = %+v, want an error saying %q", group[i].b.ID, got, want)
+		}
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Points != 4 || st.Batches != 2 {
+		t.Errorf("Stats = %d points in %d batches, want 4 in 2", st.Points, st.Batches)
+	}
+	var n int
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM points`).Scan(&n); err != nil || n != 4 {
+		t.Errorf("points table: %d rows (%v), want 4", n, err)
+	}
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM batches WHERE id = 'bad'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the refused batch's id was kept (%d, %v): a retry would be taken for a repeat", n, err)
+	}
+}
+
+// Two keys whose cache hashes collide are still told apart by the check
+// hash: the second is a miss, answered by the database.
+func TestIDCacheCheckHash(t *testing.T) {
 	s := openTemp(t)
 	defer s.Close()
 	c := newIDCache()
@@ -164,34 +251,62 @@ func TestIDCacheFollowsTheTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback()
 	st := s.idStmts.inTx(tx)
-	if _, err := tx.Exec(`SAVEPOINT batch`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.series(st, "oak", "a1", "ping", "ping,target=gw", `{}`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`ROLLBACK TO batch`); err != nil {
-		t.Fatal(err)
-	}
-	c.batchDone(false)
-	kept, err := c.series(st, "oak", "a1", "ping", "ping,target=dns", `{}`)
+	a, err := c.series(st, "oak", "a1", "ping", "ping,target=gw", `{}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.batchDone(true)
-	if len(c.committed) != 0 {
-		t.Errorf("cached before commit: %v", c.committed)
+	// Plant a's entry under b's hash with a's check, as a collision would.
+	hb, _ := c.hash(idKey{'s', "oak", "a1", "ping,target=dns"})
+	ha, checkA := c.hash(idKey{'s', "oak", "a1", "ping,target=gw"})
+	c.pending[hb] = idEntry{a, checkA}
+	if ha == hb {
+		t.Fatal("distinct keys hashed alike")
 	}
-	if err := tx.Commit(); err != nil {
+	b, err := c.series(st, "oak", "a1", "ping", "ping,target=dns", `{}`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c.txDone(true)
-	if len(c.committed) != 1 || c.committed[idKey{'s', "oak", "a1", "ping,target=dns"}] != kept {
-		t.Errorf("cache after commit = %v, want only ping,target=dns = %d", c.committed, kept)
+	if b == a {
+		t.Errorf("a colliding key was given the other series' id %d", a)
 	}
+}
+
+// Reopening loads every series id, so the writer knows what it has: the
+// same series written again after a restart makes no new row.
+func TestIDCacheLoadedAtOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "probity.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := benchAgent(t, s)
+	write := func(s *Store, id string) {
+		pts := []point.Point{benchPoint(a, 1, benchT0), benchPoint(a, 2, benchT0)}
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: id, Agent: a, Points: pts}, benchT0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(s, "before")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.ids.complete || len(s.ids.committed) != 3 {
+		t.Fatalf("after reopening: complete=%v with %d ids, want complete with 3 (a stream and 2 series)", s.ids.complete, len(s.ids.committed))
+	}
+	write(s, "after")
 	var n int
-	if err := s.r.QueryRow(`SELECT COUNT(*) FROM series`).Scan(&n); err != nil || n != 1 {
-		t.Errorf("series rows = %d (%v), want 1", n, err)
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM series`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("series rows = %d (%v), want 2", n, err)
+	}
+	if err := s.r.QueryRow(`SELECT COUNT(DISTINCT sid) FROM points`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("points name %d series (%v), want 2", n, err)
 	}
 }

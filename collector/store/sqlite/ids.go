@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/maphash"
 )
 
 // Series and stream ids for the writer (migration 0007): a point row holds
@@ -18,20 +20,49 @@ type idKey struct {
 	a, b, c string
 }
 
-// maxCachedIDs bounds the cache: about 150 bytes an entry, so 150 MB at
-// most. A collector with more live series than this (about a thousand
-// schools with full SNMP) starts again from empty when it fills, and the
-// misses cost an indexed lookup each until it warms up.
-const maxCachedIDs = 1 << 20
+// The cache holds a 64-bit hash of each key, not the key: a few tens of
+// bytes an entry instead of a few hundred, so it can hold a national
+// collector's series. A second, independent 32-bit hash is kept beside the
+// id and checked, so two keys whose first hashes collide are told apart (a
+// miss, then the database answers) rather than sharing a series.
+type idEntry struct {
+	id    int64
+	check uint32
+}
+
+// maxCachedIDs bounds the cache at about 300 MB: 8 million series, some
+// 8,000 schools with full SNMP. Past that it starts again from empty when
+// it fills, and each miss costs an indexed lookup until it warms up.
+const maxCachedIDs = 1 << 23
 
 type idCache struct {
-	committed map[idKey]int64 // rows that exist in the database
-	pending   map[idKey]int64 // rows made in the open transaction
-	batch     []idKey         // the pending keys the current batch made
+	// complete: every streams and series row is in committed (loaded at
+	// Open and kept since), so a miss is a new row and is inserted without
+	// looking it up first.
+	complete        bool
+	seed, checkSeed maphash.Seed
+	committed       map[uint64]idEntry // rows that exist in the database
+	pending         map[uint64]idEntry // rows found or made in the open transaction
 }
 
 func newIDCache() *idCache {
-	return &idCache{committed: map[idKey]int64{}, pending: map[idKey]int64{}}
+	return &idCache{seed: maphash.MakeSeed(), checkSeed: maphash.MakeSeed(),
+		committed: map[uint64]idEntry{}, pending: map[uint64]idEntry{}}
+}
+
+// hash returns k's cache key and its check value.
+func (c *idCache) hash(k idKey) (uint64, uint32) {
+	var h maphash.Hash
+	sum := func(seed maphash.Seed) uint64 {
+		h.SetSeed(seed)
+		h.WriteByte(k.kind)
+		for _, s := range []string{k.a, k.b, k.c} {
+			h.WriteString(s)
+			h.WriteByte(0) // ("ab","c") and ("a","bc") differ
+		}
+		return h.Sum64()
+	}
+	return sum(c.seed), uint32(sum(c.checkSeed))
 }
 
 // idStmts are the writer's statements that find and make the rows.
@@ -41,9 +72,9 @@ type idStmts struct {
 
 const (
 	selectStreamSQL = `SELECT id FROM streams WHERE site = ? AND measurement = ?`
-	insertStreamSQL = `INSERT INTO streams(site, measurement) VALUES (?, ?) RETURNING id`
+	insertStreamSQL = `INSERT INTO streams(site, measurement) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	selectSeriesSQL = `SELECT id FROM series WHERE site = ? AND agent = ? AND series = ?`
-	insertSeriesSQL = `INSERT INTO series(site, agent, measurement, series, tags) VALUES (?, ?, ?, ?, ?) RETURNING id`
+	insertSeriesSQL = `INSERT INTO series(site, agent, measurement, series, tags) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 )
 
 // inTx binds the statements to a transaction.
@@ -73,36 +104,29 @@ func (c *idCache) series(st idStmts, site, agent, measurement, series, tags stri
 }
 
 func (c *idCache) id(k idKey, sel, ins *sql.Stmt, selArgs, insArgs []any) (int64, error) {
-	if id, ok := c.committed[k]; ok {
-		return id, nil
+	h, check := c.hash(k)
+	if e, ok := c.committed[h]; ok && e.check == check {
+		return e.id, nil
 	}
-	if id, ok := c.pending[k]; ok {
-		return id, nil
+	if e, ok := c.pending[h]; ok && e.check == check {
+		return e.id, nil
+	}
+	// Insert first when the cache is complete: the row is new unless
+	// another process made it (then the insert returns no row).
+	first, second, firstArgs, secondArgs := sel, ins, selArgs, insArgs
+	if c.complete {
+		first, second, firstArgs, secondArgs = ins, sel, insArgs, selArgs
 	}
 	var id int64
-	err := sel.QueryRow(selArgs...).Scan(&id)
+	err := first.QueryRow(firstArgs...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ins.QueryRow(insArgs...).Scan(&id)
-		if err == nil {
-			c.batch = append(c.batch, k)
-		}
+		err = second.QueryRow(secondArgs...).Scan(&id)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("%s id for %s/%s/%s: %w", map[byte]string{'g': "stream", 's': "series"}[k.kind], k.a, k.b, k.c, err)
 	}
-	c.pending[k] = id
+	c.pending[h] = idEntry{id, check}
 	return id, nil
-}
-
-// batchDone ends a batch: a kept one's new rows stay pending, a rolled
-// back one's are forgotten with it.
-func (c *idCache) batchDone(kept bool) {
-	if !kept {
-		for _, k := range c.batch {
-			delete(c.pending, k)
-		}
-	}
-	c.batch = c.batch[:0]
 }
 
 // txDone ends the transaction: what it made is known to exist once it has
@@ -110,12 +134,46 @@ func (c *idCache) batchDone(kept bool) {
 func (c *idCache) txDone(committed bool) {
 	if committed {
 		if len(c.committed)+len(c.pending) > maxCachedIDs {
-			c.committed = map[idKey]int64{}
+			c.committed, c.complete = map[uint64]idEntry{}, false
 		}
 		for k, id := range c.pending {
 			c.committed[k] = id
 		}
 	}
 	clear(c.pending)
-	c.batch = c.batch[:0]
+}
+
+// load fills the cache with every existing row, so that after a restart
+// the writer neither looks up nor re-inserts the series it already has. A
+// store with more rows than the cache holds is loaded only on demand.
+func (c *idCache) load(ctx context.Context, db *sql.DB) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM streams) + (SELECT COUNT(*) FROM series)`).Scan(&n); err != nil {
+		return err
+	}
+	if n > maxCachedIDs {
+		return nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT 'g', id, site, measurement, '' FROM streams
+		UNION ALL SELECT 's', id, site, agent, series FROM series`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k idKey
+		var kind string
+		var id int64
+		if err := rows.Scan(&kind, &id, &k.a, &k.b, &k.c); err != nil {
+			return err
+		}
+		k.kind = kind[0]
+		h, check := c.hash(k)
+		c.committed[h] = idEntry{id, check}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	c.complete = true
+	return nil
 }

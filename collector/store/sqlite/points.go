@@ -68,22 +68,18 @@ type encPoint struct {
 // writeOne writes one batch inside the group's transaction. It returns
 // errDup, having written nothing, for a batch id seen before.
 func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
-	// The agent first: an unknown one would otherwise fail the batches
-	// foreign key with a less helpful message.
-	res, err := tx.Exec(`UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
-		last_address = CASE WHEN ?3 <> '' THEN ?3 ELSE last_address END,
-		last_address_at = CASE WHEN ?3 <> '' THEN ?1 ELSE last_address_at END
-		WHERE id = ?4`,
-		toNS(r.now), r.b.Agent.Version, r.b.Address, r.b.Agent.ID)
-	if err != nil {
+	// Refusals first, before anything is written, so that the group need
+	// not roll back for them (see commitGroup): an unknown agent (which
+	// would otherwise fail the batches foreign key with a less helpful
+	// message), then a repeated batch, which must not touch the agent.
+	var known bool
+	if err := tx.QueryRow(`SELECT EXISTS (SELECT 1 FROM agents WHERE id = ?)`, r.b.Agent.ID).Scan(&known); err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	if !known {
 		return fmt.Errorf("agent %q: %w", r.b.Agent.ID, store.ErrNotFound)
 	}
-	res, err = tx.Exec(`INSERT INTO batches(id, agent_id, at, points) VALUES (?, ?, ?, ?)
+	res, err := tx.Exec(`INSERT INTO batches(id, agent_id, at, points) VALUES (?, ?, ?, ?)
 		ON CONFLICT(id) DO NOTHING`, r.b.ID, r.b.Agent.ID, toNS(r.now), len(r.b.Points))
 	if err != nil {
 		return err
@@ -92,6 +88,13 @@ func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
 		return err
 	} else if n == 0 {
 		return errDup
+	}
+	if _, err := tx.Exec(`UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
+		last_address = CASE WHEN ?3 <> '' THEN ?3 ELSE last_address END,
+		last_address_at = CASE WHEN ?3 <> '' THEN ?1 ELSE last_address_at END
+		WHERE id = ?4`,
+		toNS(r.now), r.b.Agent.Version, r.b.Address, r.b.Agent.ID); err != nil {
+		return err
 	}
 	site, agent := r.b.Agent.SiteID, r.b.Agent.ID
 	args := make([]any, 0, len(r.pts)*pointCols)

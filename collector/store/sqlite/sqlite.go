@@ -133,6 +133,10 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	s.ids = newIDCache()
+	if err := s.ids.load(ctx, s.r); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: loading series ids: %w", path, err)
+	}
 	s.queue, s.stop, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
 	go s.groupWriter()
 	return s, nil
