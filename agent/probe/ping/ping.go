@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/probity-edu/probity/agent/probe"
@@ -126,6 +127,14 @@ type Prober struct {
 	log  *slog.Logger
 	now  func() time.Time
 	auto autoMode
+	// slow says, by target, that the last run was not all prompt replies
+	// (measure.go): the next one starts with one Pinger for the run.
+	slow []atomic.Bool
+	// promptRTT is the package's promptRTT; tests raise it, so that a busy
+	// machine's slower loopback does not change which way a run goes.
+	promptRTT time.Duration
+	// pingers counts the pro-bing Pingers run, for tests.
+	pingers atomic.Int64
 	// resolver looks up host names; tests point it at a loopback server.
 	resolver *net.Resolver
 }
@@ -139,7 +148,8 @@ func New(c Config, d probe.Deps) (*Prober, error) {
 	}
 	d = d.WithDefaults()
 	c.Targets = append([]Target(nil), c.Targets...)
-	return &Prober{cfg: c, log: d.Log, now: d.Now, resolver: net.DefaultResolver}, nil
+	return &Prober{cfg: c, log: d.Log, now: d.Now, resolver: net.DefaultResolver,
+		slow: make([]atomic.Bool, len(c.Targets)), promptRTT: promptRTT}, nil
 }
 
 // Run pings every target and returns one point per target. It returns an
@@ -157,7 +167,7 @@ func (p *Prober) Run(ctx context.Context) ([]point.Point, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			pts[i], errs[i] = p.measure(ctx, t, privileged)
+			pts[i], errs[i] = p.measure(ctx, i, t, privileged)
 		})
 	}
 	wg.Wait()

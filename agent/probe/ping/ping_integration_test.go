@@ -114,6 +114,56 @@ func TestIntegrationPingLossThroughNetns(t *testing.T) {
 	}
 }
 
+// A target that answers within promptRTT, at an interval of at least
+// perEchoMinInterval, is pinged one Pinger per echo, so
+// that pro-bing polls only while an echo is in flight; one that does not
+// answer gets one Pinger for the rest of the run, and for the whole of the
+// next run, until it answers promptly again.
+func TestIntegrationPingPingerPerEcho(t *testing.T) {
+	testenv.RequireIntegration(t, "netns, veth, iptables")
+	ns := testenv.NewNetns(t)
+	veth := ns.AddVeth(t)
+	c := Defaults
+	c.Targets = []Target{{Host: veth.NSAddr.Addr().String()}}
+	c.Count, c.Interval, c.Timeout, c.Mode = 5, perEchoMinInterval, 700*time.Millisecond, ModePrivileged
+	p, err := New(c, probe.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A veth's round trip is well under promptRTT, but not always on a busy
+	// machine: what is tested here is the switching, not the threshold.
+	p.promptRTT = perEchoMinInterval / 2
+	run := func(wantReceived int64, wantPingers int64) {
+		t.Helper()
+		before := p.pingers.Load()
+		pts, err := p.Run(context.Background())
+		if err != nil || len(pts) != 1 {
+			t.Fatalf("Run: %d points, %v", len(pts), err)
+		}
+		f := pts[0].Fields
+		if f["sent"] != int64(5) || f["received"] != wantReceived {
+			t.Errorf("sent %v received %v, want 5 and %d", f["sent"], f["received"], wantReceived)
+		}
+		if n := p.pingers.Load() - before; n != wantPingers {
+			t.Errorf("%d Pingers, want %d (fields %v)", n, wantPingers, f)
+		}
+	}
+	run(5, 5)
+	remove := ns.DropOutput(t, veth.HostAddr.Addr(), 1)
+	run(0, 2) // the first echo alone, then the other four in one Pinger
+	run(0, 1) // the last run was not prompt: one Pinger
+	remove()
+	run(5, 1) // prompt again: the next run is one Pinger per echo
+	run(5, 5)
+
+	// At a shorter interval, always one Pinger.
+	c.Interval = perEchoMinInterval / 2
+	if p, err = New(c, probe.Deps{}); err != nil {
+		t.Fatal(err)
+	}
+	run(5, 1)
+}
+
 func TestIntegrationPingUnresolvable(t *testing.T) {
 	testenv.RequireIntegration(t, "raw ICMP")
 	testenv.RequireRoot(t)

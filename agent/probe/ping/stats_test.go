@@ -74,3 +74,23 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("summarize = %+v, want %+v", s, want)
 	}
 }
+
+func TestIsPrompt(t *testing.T) {
+	cases := []struct {
+		name            string
+		count, received int
+		rtts            []time.Duration
+		want            bool
+	}{
+		{"all fast", 5, 5, ms(0.05, 0.1, 0.2, 1, 1.9), true},
+		{"one at the threshold", 3, 3, ms(0.1, 2, 0.1), false},
+		{"one slow", 3, 3, ms(0.1, 25, 0.1), false},
+		{"one lost", 5, 4, ms(0.1, 0.1, 0.1, 0.1), false},
+		{"nothing back", 5, 0, nil, false},
+	}
+	for _, c := range cases {
+		if got := isPrompt(c.count, c.received, c.rtts, promptRTT); got != c.want {
+			t.Errorf("%s: isPrompt(%d, %d, %v) = %v, want %v", c.name, c.count, c.received, c.rtts, got, c.want)
+		}
+	}
+}
