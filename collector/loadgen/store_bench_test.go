@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,7 +21,8 @@ import (
 //	go test -run '^$' -bench StoreLoadMix -benchtime 20000x -cpuprofile cpu.out ./collector/loadgen/
 func BenchmarkStoreLoadMix(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "p.db"), sqlite.Options{})
+	path := filepath.Join(b.TempDir(), "p.db")
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,4 +73,16 @@ func BenchmarkStoreLoadMix(b *testing.B) {
 	}
 	b.ReportMetric(float64(points)/b.Elapsed().Seconds(), "points/s")
 	b.ReportMetric(float64(points)/float64(b.N), "points/batch")
+	b.StopTimer()
+	// The store's size a point, the WAL included, once the schools' series
+	// have all been seen: mostly points, with their indexes.
+	var size int64
+	for _, f := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(f); err == nil {
+			size += fi.Size()
+		}
+	}
+	if points > 0 {
+		b.ReportMetric(float64(size)/float64(points), "store-bytes/point")
+	}
 }
