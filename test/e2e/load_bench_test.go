@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,11 +57,18 @@ func loadPostgresDSN(t *testing.T) string {
 // loadCollectorConfig is one collector's configuration in the scenario.
 func loadCollectorConfig(sc loadScenario, port int, dataDir, dsn string) string {
 	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nlog: {level: warn, format: json}\n", port, dataDir)
-	// The rollup job runs at start (on an empty store) and then every 10
-	// minutes, after a run of levels has ended: set a shorter interval to
-	// measure ingest with rollups holding the store's writer.
-	if d := os.Getenv("PROBITY_BENCH_LOAD_ROLLUP_EVERY"); d != "" {
-		cfg += fmt.Sprintf("jobs: {rollup_every: %s}\n", d)
+	// The rollup job runs at start and then every 10 minutes, and scoring
+	// (every 5) rolls up first, so with warm-ups they run during a
+	// scenario's levels. Set longer intervals to measure ingest alone.
+	var jobs []string
+	for env, key := range map[string]string{"PROBITY_BENCH_LOAD_ROLLUP_EVERY": "rollup_every", "PROBITY_BENCH_LOAD_SCORE_EVERY": "score_every"} {
+		if d := os.Getenv(env); d != "" {
+			jobs = append(jobs, key+": "+d)
+		}
+	}
+	if len(jobs) > 0 {
+		slices.Sort(jobs)
+		cfg += "jobs: {" + strings.Join(jobs, ", ") + "}\n"
 	}
 	if sc.store == "postgres" {
 		cfg += fmt.Sprintf("store: {driver: postgres, dsn: %q}\n", dsn)
@@ -94,8 +102,10 @@ func (s loadStep) ok() bool { return s.r.KeptUp() }
 // without it every level would measure the first sight of every series.
 // After it the collectors are let finish what they were sent.
 // PROBITY_BENCH_LOAD_STEP sets a level's measured length (default 20s),
-// PROBITY_BENCH_LOAD_START the first level (default 250 schools), PROBITY_BENCH_LOAD_SCENARIOS the scenario ids to run,
-// PROBITY_BENCH_LOAD_ROLLUP_EVERY the collectors' jobs.rollup_every.
+// PROBITY_BENCH_LOAD_START the first level (default 250 schools),
+// PROBITY_BENCH_LOAD_SCENARIOS the scenario ids to run, and
+// PROBITY_BENCH_LOAD_ROLLUP_EVERY and PROBITY_BENCH_LOAD_SCORE_EVERY the
+// collectors' jobs.rollup_every and jobs.score_every.
 func TestBenchLoad(t *testing.T) {
 	if os.Getenv("PROBITY_BENCH_LOAD") == "" {
 		t.Skip("a benchmark: run it with make bench-load")

@@ -17,9 +17,9 @@ import (
 // commits, each writing the same hot pages to the WAL again, were most of
 // the writer's time. One goroutine now takes every batch waiting and
 // commits them together; a bad batch is answered alone while the others in
-// its group are kept (see commitGroup). Under light
-// load a group is one batch and nothing waits; under heavy load groups grow
-// by themselves, since batches queue while the previous commit runs.
+// its group are kept (see commitGroup). Under light load a group is one
+// batch and nothing waits; under heavy load groups grow by themselves,
+// since batches queue while the previous commit runs.
 
 // Caps on a group, so that one commit stays short and a reader's snapshot
 // and the WAL do not grow without bound.

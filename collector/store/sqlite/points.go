@@ -140,8 +140,8 @@ func insertPointsSQL(n int) string {
 	return b.String()
 }
 
-// errDup rolls back a batch seen before; the group writer turns it into
-// dup=true.
+// errDup is a batch id seen before: writeOne has written nothing, and the
+// group writer answers dup=true.
 var errDup = errors.New("duplicate batch")
 
 // Points returns raw points of a site and measurement in [From, To), in time

@@ -170,10 +170,10 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, err er
 		if s.testHookAggregated != nil {
 			s.testHookAggregated(h)
 		}
-		if err != nil || len(bs) == 0 {
-			if err != nil {
-				return false, err
-			}
+		if err != nil {
+			return false, err
+		}
+		if len(bs) == 0 {
 			continue
 		}
 		var created map[sidKey]int64
