@@ -38,7 +38,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 			break
 		}
 		prev = toNS(h)
-		n, err := s.rollupHour(ctx, h, seal)
+		n, _, err := s.rollupHour(ctx, h, seal)
 		if err != nil {
 			return total, fmt.Errorf("sqlite: prune hour %s: %w", h.Format(time.RFC3339), err)
 		}

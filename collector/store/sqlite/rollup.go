@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/probity-edu/probity/collector/rollup"
@@ -20,11 +21,79 @@ func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("sqlite: rollup: pending hours: %w", err)
 	}
 	for _, h := range hours {
-		if _, err := s.rollupHour(ctx, fromNS(h), rebuild); err != nil {
-			return fmt.Errorf("sqlite: rollup hour %s: %w", fromNS(h).Format(time.RFC3339), err)
+		t := fromNS(h)
+		open := t.Add(time.Hour).After(now)
+		if open && s.open.waits(h, now) {
+			continue // still pending: a later run takes it
+		}
+		_, read, err := s.rollupHour(ctx, t, rebuild)
+		if err != nil {
+			return fmt.Errorf("sqlite: rollup hour %s: %w", t.Format(time.RFC3339), err)
+		}
+		if open {
+			s.open.rebuilt(h, now, read)
 		}
 	}
+	s.open.forget(toNS(rollup.Hour.Truncate(now)))
 	return s.rollupDays(ctx, `day <= ?`, toNS(now.Add(-24*time.Hour)))
+}
+
+// openHours throttles rebuilding an hour that is still filling. Every
+// rollup and scoring run rebuilds each pending hour from all its raw points
+// so that verdicts see every point stored; for the open hour of a large
+// collector (hundreds of schools with full SNMP: ten million points by the
+// half hour, some 40 s of a core a rebuild) that is much of a core when
+// scoring runs every 5 minutes. Such an hour is rebuilt at most
+// every openHourEvery, so verdicts may miss its newest points for that
+// long; a small collector's open hour, and every hour that has ended, is
+// rebuilt on every run as before.
+type openHours struct {
+	mu   sync.Mutex
+	big  int64 // points read at which an open hour is throttled
+	last map[int64]openHour
+}
+
+type openHour struct {
+	at   time.Time // the run's now
+	read int64     // points the rebuild read
+}
+
+const (
+	openHourBig   = 10_000_000
+	openHourEvery = 15 * time.Minute
+)
+
+// waits reports whether open hour h was rebuilt from many points less than
+// openHourEvery before now.
+func (o *openHours) waits(h int64, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	l, ok := o.last[h]
+	big := o.big
+	if big == 0 {
+		big = openHourBig
+	}
+	return ok && l.read >= big && now.Sub(l.at) < openHourEvery
+}
+
+func (o *openHours) rebuilt(h int64, now time.Time, read int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.last == nil {
+		o.last = map[int64]openHour{}
+	}
+	o.last[h] = openHour{now, read}
+}
+
+// forget drops the hours before the current one: they are no longer open.
+func (o *openHours) forget(current int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for h := range o.last {
+		if h < current {
+			delete(o.last, h)
+		}
+	}
 }
 
 // Rollup rolls up every hour touching [from, to) that has raw points or is
@@ -51,7 +120,7 @@ func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 			end = last
 		}
 		for h := start; h.Before(end); h = h.Add(time.Hour) {
-			if _, err := s.rollupHour(ctx, h, rebuild); err != nil {
+			if _, _, err := s.rollupHour(ctx, h, rebuild); err != nil {
 				return fmt.Errorf("sqlite: rollup hour %s: %w", h.Format(time.RFC3339), err)
 			}
 		}
@@ -72,18 +141,17 @@ const (
 // points arrived after it was pruned, so they are merged into its buckets
 // and deleted. An hour whose day has lost its hourly buckets only deletes
 // its raw points.
-func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int64, error) {
+func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (deleted, read int64, err error) {
 	s.rollupMu.Lock()
 	defer s.rollupMu.Unlock()
 	if mode == rebuild {
-		if done, err := s.rebuildHour(ctx, h); done || err != nil {
-			return 0, err
+		if done, read, err := s.rebuildHour(ctx, h); done || err != nil {
+			return 0, read, err
 		}
 	}
-	var deleted int64
 	var created map[sidKey]int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		deleted, created = 0, nil
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		deleted, read, created = 0, 0, nil
 		rawH, hourlyH, err := horizons(ctx, tx)
 		if err != nil {
 			return err
@@ -96,7 +164,7 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int
 		sealed, dropping := hns < rawH, hns < hourlyH
 		var bs []rollup.Bucket
 		if !dropping && (sealed || pending || mode == rebuild) {
-			if bs, err = aggregateHour(ctx, tx, h, nil); err != nil {
+			if bs, read, err = aggregateHour(ctx, tx, h, nil); err != nil {
 				return err
 			}
 		}
@@ -135,44 +203,45 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s.cacheSIDs(created)
-	return deleted, nil
+	return deleted, read, nil
 }
 
-// rebuildHour rebuilds an open hour's buckets while ingest goes on: the
+// rebuildHour rebuilds an unsealed hour's buckets while ingest goes on: the
 // points are read and aggregated from read-only snapshots, rollupStreams
 // of the site's measurements at a time, so memory stays bounded however
 // many schools there are, and each chunk's buckets are written in a short
 // transaction of their own. The hour stays pending if anything was written
 // to it meanwhile (its seq moved), so the next run sees those points too.
 // An hour that is sealed or dropping is left to the writer's path: done is
-// false and nothing was written.
-func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, err error) {
+// false and nothing was written. read is how many points it aggregated.
+func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, read int64, err error) {
 	hns := toNS(h)
 	rawH, hourlyH, err := horizons(ctx, s.r)
 	if err != nil || hns < rawH || hns < hourlyH {
-		return false, err
+		return false, 0, err
 	}
 	var seq sql.NullInt64
 	if err := s.r.QueryRowContext(ctx, `SELECT seq FROM rollup_pending_hours WHERE hour = ?`, hns).Scan(&seq); err != nil && err != sql.ErrNoRows {
-		return false, err
+		return false, 0, err
 	}
 	gids, err := s.int64s(ctx, `SELECT id FROM streams ORDER BY id`)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	for len(gids) > 0 {
 		chunk := gids[:min(len(gids), rollupStreams)]
 		gids = gids[len(chunk):]
-		bs, err := aggregateHour(ctx, s.r, h, chunk)
+		bs, n, err := aggregateHour(ctx, s.r, h, chunk)
 		if s.testHookAggregated != nil {
 			s.testHookAggregated(h)
 		}
 		if err != nil {
-			return false, err
+			return false, read, err
 		}
+		read += n
 		if len(bs) == 0 {
 			continue
 		}
@@ -189,14 +258,14 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, err er
 			return markDays(ctx, tx, ids, rollup.Day.Truncate(h))
 		})
 		if err != nil {
-			return false, err
+			return false, read, err
 		}
 		s.cacheSIDs(created)
 	}
 	if !seq.Valid {
-		return true, nil
+		return true, read, nil
 	}
-	return true, s.inTx(ctx, func(tx *sql.Tx) error {
+	return true, read, s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM rollup_pending_hours WHERE hour = ? AND seq = ?`, hns, seq.Int64)
 		return err
 	})
@@ -236,7 +305,7 @@ func horizons(ctx context.Context, tx querier) (raw, hourly int64, err error) {
 
 // aggregateHour rolls the raw points of hour h up: all of them, or only
 // those of the streams gids when it is not empty.
-func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) ([]rollup.Bucket, error) {
+func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) (bs []rollup.Bucket, read int64, err error) {
 	query := `SELECT p.sid, se.site, se.measurement, se.series, se.tags, p.fields, p.time
 		FROM points p JOIN series se ON se.id = p.sid
 		WHERE p.time >= ? AND p.time < ?`
@@ -249,7 +318,7 @@ func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) ([
 	}
 	rows, err := q.QueryContext(ctx, query+` ORDER BY p.time`, args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	agg := rollup.NewAggregator(rollup.Hour)
@@ -260,25 +329,26 @@ func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) ([
 	var sid, ns int64
 	for rows.Next() {
 		if err := rows.Scan(&sid, &site, &measurement, &series, &tagsJS, &fieldsJS, &ns); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		tags, ok := tagsOf[sid]
 		if !ok {
 			if tags, err = d.DecodeTags(tagsJS); err != nil {
-				return nil, fmt.Errorf("%s: %w", series, err)
+				return nil, 0, fmt.Errorf("%s: %w", series, err)
 			}
 			tagsOf[sid] = tags
 		}
 		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", series, err)
+			return nil, 0, fmt.Errorf("%s: %w", series, err)
 		}
 		agg.Add(site, measurement, series, tags, fields, fromNS(ns))
+		read++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return agg.Buckets(), nil
+	return agg.Buckets(), read, nil
 }
 
 // mergeExisting adds the stored hourly bucket, if any, to each of bs.

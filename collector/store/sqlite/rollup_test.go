@@ -151,3 +151,72 @@ func TestRollupDoesNotHoldTheWriter(t *testing.T) {
 		t.Errorf("pending hours after the second run = %v, want none", pending)
 	}
 }
+
+// An open hour rebuilt from many points waits openHourEvery before it is
+// rebuilt again, and stays pending meanwhile; once the hour has ended it is
+// rebuilt on the next run. (The test lowers "many" to 2 points.)
+func TestRollupThrottlesABigOpenHour(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	s.open.big = 2
+	a := benchAgent(t, s)
+	h := benchT0.Add(9 * time.Hour)
+	write := func(id string, at ...time.Duration) {
+		var pts []point.Point
+		for _, d := range at {
+			pts = append(pts, benchPoint(a, 1, h.Add(d)))
+		}
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: id, Agent: a, Points: pts}, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(now time.Duration) int64 {
+		t.Helper()
+		if err := s.RollupPending(ctx, h.Add(now)); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: a.SiteID, Res: rollup.Hour, Field: "rtt_avg_ms", From: h, To: h.Add(time.Hour)})
+		if err != nil || len(bs) != 1 {
+			t.Fatalf("Rollups = %d buckets, %v; want 1", len(bs), err)
+		}
+		return bs[0].Count
+	}
+	write("a", time.Minute, 2*time.Minute)
+	if n := count(10 * time.Minute); n != 2 {
+		t.Fatalf("first run: %d points, want 2", n)
+	}
+	write("b", 11*time.Minute)
+	if n := count(20 * time.Minute); n != 2 {
+		t.Errorf("10 minutes later: %d points, want still 2 (throttled)", n)
+	}
+	if pending, _ := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours`); len(pending) != 1 {
+		t.Errorf("pending hours while throttled = %v, want the open hour", pending)
+	}
+	if n := count(26 * time.Minute); n != 3 {
+		t.Errorf("16 minutes after the first run: %d points, want 3", n)
+	}
+	write("c", 30*time.Minute)
+	if n := count(61 * time.Minute); n != 4 {
+		t.Errorf("after the hour ended: %d points, want 4 (an ended hour is not throttled)", n)
+	}
+	// A small open hour (under the threshold) is rebuilt on every run.
+	s.open.big = 1_000
+	h2 := h.Add(time.Hour)
+	if _, err := s.WriteBatch(ctx, store.Batch{ID: "d", Agent: a, Points: []point.Point{benchPoint(a, 1, h2.Add(time.Minute))}}, h2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RollupPending(ctx, h2.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteBatch(ctx, store.Batch{ID: "e", Agent: a, Points: []point.Point{benchPoint(a, 1, h2.Add(3*time.Minute))}}, h2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RollupPending(ctx, h2.Add(4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := s.Rollups(ctx, store.RollupQuery{Site: a.SiteID, Res: rollup.Hour, Field: "rtt_avg_ms", From: h2, To: h2.Add(time.Hour)})
+	if err != nil || len(bs) != 1 || bs[0].Count != 2 {
+		t.Errorf("small open hour after two runs: %v, %v; want one bucket of 2", bs, err)
+	}
+}
