@@ -216,3 +216,27 @@ func FromPoints(site string, pts []point.Point) []Bucket {
 	hourly := a.Buckets()
 	return append(hourly, Daily(hourly)...)
 }
+
+// MergeClasses merges one series-field's buckets into one bucket of res for
+// each (OK, Kind) class among them, in the order the classes first appear:
+// how a day is built from its hours.
+func MergeClasses(res Res, bs []Bucket) []Bucket {
+	type class struct {
+		ok   OK
+		kind Kind
+	}
+	groups := map[class][]Bucket{}
+	var order []class
+	for _, b := range bs {
+		k := class{b.OK, b.Kind}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], b)
+	}
+	out := make([]Bucket, 0, len(order))
+	for _, k := range order {
+		out = append(out, Merge(res, groups[k]))
+	}
+	return out
+}

@@ -131,3 +131,33 @@ func TestDailyFromHourly(t *testing.T) {
 		t.Errorf("daily from hourly (-direct +merged):\n%s", diff)
 	}
 }
+
+// A day's hours of one series-field, ok and not ok, make one day bucket
+// per class, in the order the classes first appear.
+func TestMergeClasses(t *testing.T) {
+	t0 := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+	hour := func(at time.Duration, ok OK, count int64, sum float64) Bucket {
+		return Bucket{Series: "ping,target=gw", Field: "rtt_ms", OK: ok, Kind: Number, Res: Hour,
+			Start: t0.Add(at), Count: count, Min: sum / float64(count), Max: sum / float64(count), Sum: sum}
+	}
+	days := MergeClasses(Day, []Bucket{
+		hour(0, OKFalse, 1, 9), hour(time.Hour, OKTrue, 2, 10), hour(2*time.Hour, OKFalse, 3, 30), hour(3*time.Hour, OKTrue, 1, 4),
+	})
+	if len(days) != 2 {
+		t.Fatalf("MergeClasses = %d buckets, want 2: %+v", len(days), days)
+	}
+	for i, want := range []struct {
+		ok    OK
+		count int64
+		sum   float64
+	}{{OKFalse, 4, 39}, {OKTrue, 3, 14}} {
+		d := days[i]
+		if d.OK != want.ok || d.Count != want.count || d.Sum != want.sum || d.Res != Day || !d.Start.Equal(Day.Truncate(t0)) {
+			t.Errorf("day %d = ok %d, %d samples, sum %v, %s from %s; want ok %d, %d, %v, a day from %s",
+				i, d.OK, d.Count, d.Sum, d.Res, d.Start, want.ok, want.count, want.sum, Day.Truncate(t0))
+		}
+	}
+	if got := MergeClasses(Day, nil); len(got) != 0 {
+		t.Errorf("MergeClasses(nil) = %v, want none", got)
+	}
+}

@@ -57,6 +57,37 @@ func TestPostgres(t *testing.T) {
 	t.Run("NewerSchema", testNewerSchema)
 	t.Run("BadDSN", testBadDSN)
 	t.Run("TryLead", testTryLead)
+	t.Run("RollupInChunks", testRollupInChunks)
+}
+
+// With every site its own chunk, an hour's rollup still gives each site
+// the buckets of its own points, and only those.
+func testRollupInChunks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openNew(t, pg(t))
+	defer s.Close()
+	defer func(n int) { rollupSites = n }(rollupSites)
+	rollupSites = 1
+	sites := []string{"ash", "birch", "cedar"}
+	for i, site := range sites {
+		a := agent(t, s, site)
+		var at []time.Time
+		for j := range i + 1 {
+			at = append(at, t0.Add(time.Duration(j+1)*time.Minute))
+		}
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: "b-" + site, Agent: a, Points: pings(a, at...)}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RollupPending(ctx, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for i, site := range sites {
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: site, Measurement: "ping", Field: "rtt_ms", From: t0, To: t0.Add(time.Hour)})
+		if err != nil || len(bs) != 1 || bs[0].Count != int64(i+1) {
+			t.Errorf("%s: %v, %v; want one bucket of %d", site, bs, err, i+1)
+		}
+	}
 }
 
 var t0 = time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)

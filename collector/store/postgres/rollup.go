@@ -171,8 +171,9 @@ func horizons(ctx context.Context, tx pgx.Tx) (raw, hourly int64, err error) {
 }
 
 // rollupSites is how many sites an hour's rollup aggregates at a time: at
-// a school's full SNMP mix, some 7,000 series-field buckets each.
-const rollupSites = 64
+// a school's full SNMP mix, some 7,000 series-field buckets each. A
+// variable so that tests can make every site its own chunk.
+var rollupSites = 64
 
 // siteIDs lists every site; sites are never deleted, and every point's
 // site is one of them.
@@ -303,8 +304,7 @@ func rollupDayBatch(ctx context.Context, tx pgx.Tx, todo []sidDay) error {
 	}
 	for _, p := range todo {
 		if p.day >= hourlyH {
-			groups := map[[2]int64][]rollup.Bucket{}
-			var order [][2]int64
+			var hours []rollup.Bucket
 			rows, err := tx.Query(ctx, `SELECT `+bucketColList+` FROM rollups_hourly
 				WHERE sid = $1 AND start >= $2 AND start < $3 ORDER BY start`, p.sid, p.day, p.day+int64(24*time.Hour))
 			if err != nil {
@@ -317,21 +317,16 @@ func rollupDayBatch(ctx context.Context, tx pgx.Tx, todo []sidDay) error {
 					rows.Close()
 					return err
 				}
-				k := [2]int64{int64(b.OK), int64(b.Kind)}
-				if groups[k] == nil {
-					order = append(order, k)
-				}
-				groups[k] = append(groups[k], b)
+				hours = append(hours, b)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
 			}
-			var ids []int64
-			var days []rollup.Bucket
-			for _, k := range order {
-				days = append(days, rollup.Merge(rollup.Day, groups[k]))
-				ids = append(ids, p.sid)
+			days := rollup.MergeClasses(rollup.Day, hours)
+			ids := make([]int64, len(days))
+			for i := range ids {
+				ids[i] = p.sid
 			}
 			if err := upsert(ctx, tx, "rollups_daily", ids, days); err != nil {
 				return err

@@ -273,8 +273,9 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, read i
 
 // rollupStreams is how many of the sites' measurements rebuildHour reads
 // and writes at a time: at a school's full SNMP mix, 256 of them hold a
-// few tens of thousands of series an hour.
-const rollupStreams = 256
+// few tens of thousands of series an hour. A variable so that tests can make
+// every stream its own chunk.
+var rollupStreams = 256
 
 // querier is a read transaction or the read pool.
 type querier interface {
@@ -456,8 +457,7 @@ func rollupDayBatch(ctx context.Context, tx *sql.Tx, todo []sidDay) error {
 	defer read.Close()
 	for _, p := range todo {
 		if p.day >= hourlyH {
-			groups := map[[2]int64][]rollup.Bucket{}
-			var order [][2]int64
+			var hours []rollup.Bucket
 			rows, err := read.QueryContext(ctx, p.sid, p.day, p.day+int64(24*time.Hour))
 			if err != nil {
 				return err
@@ -469,21 +469,16 @@ func rollupDayBatch(ctx context.Context, tx *sql.Tx, todo []sidDay) error {
 					rows.Close()
 					return err
 				}
-				k := [2]int64{int64(b.OK), int64(b.Kind)}
-				if groups[k] == nil {
-					order = append(order, k)
-				}
-				groups[k] = append(groups[k], b)
+				hours = append(hours, b)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
 			}
-			var ids []int64
-			var days []rollup.Bucket
-			for _, k := range order {
-				days = append(days, rollup.Merge(rollup.Day, groups[k]))
-				ids = append(ids, p.sid)
+			days := rollup.MergeClasses(rollup.Day, hours)
+			ids := make([]int64, len(days))
+			for i := range ids {
+				ids[i] = p.sid
 			}
 			if err := upsert(ctx, tx, "rollups_daily", ids, days); err != nil {
 				return err

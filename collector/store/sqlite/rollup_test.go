@@ -220,3 +220,33 @@ func TestRollupThrottlesABigOpenHour(t *testing.T) {
 		t.Errorf("small open hour after two runs: %v, %v; want one bucket of 2", bs, err)
 	}
 }
+
+// With every site's measurement its own chunk, an hour's rebuild still gives
+// each site the buckets of its own points, and only those.
+func TestRollupInChunks(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	defer func(n int) { rollupStreams = n }(rollupStreams)
+	rollupStreams = 1
+	agents := benchSchools(t, s, 3)
+	h := benchT0.Add(9 * time.Hour)
+	for i, a := range agents {
+		var pts []point.Point
+		for j := range i + 1 {
+			pts = append(pts, benchPoint(a, 1, h.Add(time.Duration(j+1)*time.Minute)))
+		}
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: a.ID, Agent: a, Points: pts}, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RollupPending(ctx, h.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range agents {
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: a.SiteID, Res: rollup.Hour, Field: "rtt_avg_ms", From: h, To: h.Add(time.Hour)})
+		if err != nil || len(bs) != 1 || bs[0].Count != int64(i+1) {
+			t.Errorf("%s: %v, %v; want one bucket of %d", a.SiteID, bs, err, i+1)
+		}
+	}
+}

@@ -155,7 +155,7 @@ func BenchmarkRollupDay(b *testing.B) {
 }
 
 // benchSchools enrols one agent in each of n schools.
-func benchSchools(b *testing.B, s *Store, n int) []store.Agent {
+func benchSchools(b testing.TB, s *Store, n int) []store.Agent {
 	ctx := context.Background()
 	tr, err := s.CreateTrust(ctx, "Bench Trust")
 	if err != nil {
