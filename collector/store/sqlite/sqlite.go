@@ -134,10 +134,13 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	s.ids = newIDCache()
+	began := time.Now()
 	if err := s.ids.load(ctx, s.r); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: loading series ids: %w", path, err)
 	}
+	// A store of millions of series takes seconds here: say so.
+	s.log.Debug("series ids loaded", "ids", len(s.ids.committed), "all", s.ids.complete, "took", time.Since(began).Round(time.Millisecond))
 	s.queue, s.stop, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
 	go s.groupWriter()
 	return s, nil
