@@ -139,8 +139,10 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: loading series ids: %w", path, err)
 	}
-	// A store of millions of series takes seconds here: say so.
-	s.log.Debug("series ids loaded", "ids", len(s.ids.committed), "all", s.ids.complete, "took", time.Since(began).Round(time.Millisecond))
+	// A store of millions of series takes seconds here: say so then.
+	if took := time.Since(began); took > time.Second {
+		s.log.Info("series ids loaded", "ids", len(s.ids.committed), "all", s.ids.complete, "took", took.Round(time.Millisecond))
+	}
 	s.queue, s.stop, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
 	go s.groupWriter()
 	return s, nil
