@@ -23,14 +23,28 @@ func keyOf(b *Bucket) key {
 
 // Aggregator sums points into buckets of one resolution.
 type Aggregator struct {
-	res  Res
-	m    map[key]*Bucket
-	tags map[[2]string]map[string]string // one copy per site and series
+	res Res
+	// A series' buckets sit together, found by one lookup a point: hashing
+	// the site, measurement and series once a point rather than once a
+	// field was most of a rollup's time.
+	series map[seriesID]*seriesBuckets
+	byID   map[int64]*seriesBuckets // AddID's caller's numbering
+	n      int                      // buckets
+}
+
+type seriesID struct{ site, measurement, series string }
+
+// seriesBuckets are one series' buckets, searched in order: a series has
+// a few fields, each mostly in one ok class and one bucket.
+type seriesBuckets struct {
+	id   seriesID
+	tags map[string]string // without site and agent; shared by its buckets
+	bs   []*Bucket
 }
 
 // NewAggregator returns an empty aggregator for res.
 func NewAggregator(res Res) *Aggregator {
-	return &Aggregator{res: res, m: map[key]*Bucket{}, tags: map[[2]string]map[string]string{}}
+	return &Aggregator{res: res, series: map[seriesID]*seriesBuckets{}, byID: map[int64]*seriesBuckets{}}
 }
 
 // AddPoint counts every field of p for site.
@@ -41,6 +55,32 @@ func (a *Aggregator) AddPoint(site string, p point.Point) {
 // Add counts every field of one point whose series key (see SeriesKey) is
 // already known; tags may still hold site and agent.
 func (a *Aggregator) Add(site, measurement, series string, tags map[string]string, fields map[string]any, t time.Time) {
+	a.add(a.seriesOf(seriesID{site, measurement, series}, tags), fields, t)
+}
+
+// AddID is Add for a caller that numbers its series: every call with the
+// same id must give the same site, measurement and series, which are then
+// not looked up again. Different ids may share a series (one per agent of
+// a site, say); their samples go in the same buckets.
+func (a *Aggregator) AddID(id int64, site, measurement, series string, tags map[string]string, fields map[string]any, t time.Time) {
+	sb := a.byID[id]
+	if sb == nil {
+		sb = a.seriesOf(seriesID{site, measurement, series}, tags)
+		a.byID[id] = sb
+	}
+	a.add(sb, fields, t)
+}
+
+func (a *Aggregator) seriesOf(id seriesID, tags map[string]string) *seriesBuckets {
+	sb := a.series[id]
+	if sb == nil {
+		sb = &seriesBuckets{id: id, tags: SeriesTags(tags)}
+		a.series[id] = sb
+	}
+	return sb
+}
+
+func (a *Aggregator) add(sb *seriesBuckets, fields map[string]any, t time.Time) {
 	class := ClassOf(fields)
 	start := a.res.Truncate(t)
 	for f, v := range fields {
@@ -48,20 +88,25 @@ func (a *Aggregator) Add(site, measurement, series string, tags map[string]strin
 		if !ok {
 			continue
 		}
-		k := key{site, measurement, series, f, class, kind, start.UnixNano()}
-		b := a.m[k]
-		if b == nil {
-			st := a.tags[[2]string{site, series}]
-			if st == nil {
-				st = SeriesTags(tags)
-				a.tags[[2]string{site, series}] = st
-			}
-			b = &Bucket{Site: site, Measurement: measurement, Series: series, Tags: st, Field: f,
-				OK: class, Kind: kind, Res: a.res, Start: start}
-			a.m[k] = b
-		}
-		b.add(v, t)
+		sb.bucket(a, f, class, kind, start).add(v, t)
 	}
+}
+
+// bucket finds or makes the series' bucket for one field, class, kind and
+// start.
+func (sb *seriesBuckets) bucket(a *Aggregator, field string, class OK, kind Kind, start time.Time) *Bucket {
+	// From the newest: points come mostly in time order, so a bucket of an
+	// earlier hour is rarely wanted again.
+	for i := len(sb.bs) - 1; i >= 0; i-- {
+		if b := sb.bs[i]; b.Field == field && b.OK == class && b.Kind == kind && b.Start.Equal(start) {
+			return b
+		}
+	}
+	b := &Bucket{Site: sb.id.site, Measurement: sb.id.measurement, Series: sb.id.series, Tags: sb.tags, Field: field,
+		OK: class, Kind: kind, Res: a.res, Start: start}
+	sb.bs = append(sb.bs, b)
+	a.n++
+	return b
 }
 
 // add counts one sample; a sample at the same time as the latest replaces
@@ -104,10 +149,12 @@ func (b *Bucket) add(v any, t time.Time) {
 // Buckets returns the buckets so far in a stable order (see Sort), with
 // value counts capped at MaxValues.
 func (a *Aggregator) Buckets() []Bucket {
-	out := make([]Bucket, 0, len(a.m))
-	for _, b := range a.m {
-		b.capValues()
-		out = append(out, *b)
+	out := make([]Bucket, 0, a.n)
+	for _, sb := range a.series {
+		for _, b := range sb.bs {
+			b.capValues()
+			out = append(out, *b)
+		}
 	}
 	Sort(out)
 	return out

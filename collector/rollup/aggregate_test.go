@@ -161,3 +161,32 @@ func TestMergeClasses(t *testing.T) {
 		t.Errorf("MergeClasses(nil) = %v, want none", got)
 	}
 }
+
+// AddID gives the buckets Add gives, for points in any order and over
+// several hours; two ids of one series (two agents of a site) share its
+// buckets.
+func TestAddIDMatchesAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	byName, byID := NewAggregator(Hour), NewAggregator(Hour)
+	for range 2000 {
+		target := []string{"a", "b", "c"}[r.IntN(3)]
+		agent := []string{"agent-1", "agent-2"}[r.IntN(2)]
+		tags := map[string]string{"target": target, "site": "oak", "agent": agent}
+		fields := map[string]any{"ok": r.IntN(10) > 0, "rtt_ms": float64(r.IntN(100)), "result": []string{"ok", "timeout"}[r.IntN(2)]}
+		at := t0.Add(time.Duration(r.IntN(3*60)) * time.Minute)
+		series := SeriesKey("ping", tags)
+		byName.Add("oak", "ping", series, tags, fields, at)
+		id := int64(target[0]) * 10
+		if agent == "agent-2" {
+			id++
+		}
+		byID.AddID(id, "oak", "ping", series, tags, fields, at)
+	}
+	want, got := byName.Buckets(), byID.Buckets()
+	if len(want) != 3*3*2*3 { // targets x fields x ok classes x hours
+		t.Fatalf("Add made %d buckets, want 54", len(want))
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(Hist{}, bin{})); diff != "" {
+		t.Errorf("AddID buckets differ from Add (-want +got):\n%s", diff)
+	}
+}
