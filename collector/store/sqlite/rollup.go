@@ -26,27 +26,39 @@ func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
 		if open && s.open.waits(h, now) {
 			continue // still pending: a later run takes it
 		}
+		began := time.Now()
 		_, read, err := s.rollupHour(ctx, t, rebuild)
 		if err != nil {
 			return fmt.Errorf("sqlite: rollup hour %s: %w", t.Format(time.RFC3339), err)
 		}
 		if open {
-			s.open.rebuilt(h, now, read)
+			s.open.rebuilt(h, now, read, time.Since(began))
 		}
 	}
 	s.open.forget(toNS(rollup.Hour.Truncate(now)))
-	return s.rollupDays(ctx, `day <= ?`, toNS(now.Add(-24*time.Hour)))
+	if err := s.rollupDays(ctx, `day <= ?`, toNS(now.Add(-24*time.Hour))); err != nil {
+		return err
+	}
+	// Those days are rolled up; dropping their bits is always safe (a
+	// missing bit only costs an insert that finds the row there).
+	s.rollupMu.Lock()
+	s.marked.forgetBefore(toNS(rollup.Day.Truncate(now)))
+	s.rollupMu.Unlock()
+	return nil
 }
 
 // openHours throttles rebuilding an hour that is still filling. Every
 // rollup and scoring run rebuilds each pending hour from all its raw points
 // so that verdicts see every point stored; for the open hour of a large
 // collector (hundreds of schools with full SNMP: ten million points by the
-// half hour, some 40 s of a core a rebuild) that is much of a core when
-// scoring runs every 5 minutes. Such an hour is rebuilt at most
-// every openHourEvery, so verdicts may miss its newest points for that
-// long; a small collector's open hour, and every hour that has ended, is
-// rebuilt on every run as before.
+// half hour, about a minute of a core a rebuild) that is much of a core when
+// scoring runs every 5 minutes. So an open hour is rebuilt again only after
+// openHourCost times as long as its last rebuild took if that was over a
+// second (rebuilding open hours then takes at most a twentieth of a core),
+// and one last rebuilt
+// from openHourBig points or more at most every openHourEvery. Verdicts may
+// miss its newest points for that long; a small collector's open hour, and
+// every hour that has ended, is rebuilt on every run as before.
 type openHours struct {
 	mu   sync.Mutex
 	big  int64 // points read at which an open hour is throttled
@@ -54,35 +66,48 @@ type openHours struct {
 }
 
 type openHour struct {
-	at   time.Time // the run's now
-	read int64     // points the rebuild read
+	at   time.Time     // the run's now
+	read int64         // points the rebuild read
+	took time.Duration // how long the rebuild took
 }
 
 const (
 	openHourBig   = 10_000_000
 	openHourEvery = 15 * time.Minute
+	openHourCost  = 20
+	openHourQuick = time.Second // a rebuild this quick is never throttled
 )
 
-// waits reports whether open hour h was rebuilt from many points less than
-// openHourEvery before now.
+// waits reports whether open hour h was rebuilt too recently before now to
+// be rebuilt again.
 func (o *openHours) waits(h int64, now time.Time) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	l, ok := o.last[h]
+	if !ok {
+		return false
+	}
 	big := o.big
 	if big == 0 {
 		big = openHourBig
 	}
-	return ok && l.read >= big && now.Sub(l.at) < openHourEvery
+	var wait time.Duration
+	if l.took >= openHourQuick {
+		wait = openHourCost * l.took
+	}
+	if l.read >= big {
+		wait = max(wait, openHourEvery)
+	}
+	return now.Sub(l.at) < wait
 }
 
-func (o *openHours) rebuilt(h int64, now time.Time, read int64) {
+func (o *openHours) rebuilt(h int64, now time.Time, read int64, took time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.last == nil {
 		o.last = map[int64]openHour{}
 	}
-	o.last[h] = openHour{now, read}
+	o.last[h] = openHour{now, read, took}
 }
 
 // forget drops the hours before the current one: they are no longer open.
@@ -150,8 +175,9 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (del
 		}
 	}
 	var created map[sidKey]int64
+	var marked []int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		deleted, read, created = 0, 0, nil
+		deleted, read, created, marked = 0, 0, nil, nil
 		rawH, hourlyH, err := horizons(ctx, tx)
 		if err != nil {
 			return err
@@ -181,7 +207,7 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (del
 			if err := upsert(ctx, tx, "rollups_hourly", ids, bs); err != nil {
 				return err
 			}
-			if err := markDays(ctx, tx, ids, rollup.Day.Truncate(h)); err != nil {
+			if marked, err = s.markDays(ctx, tx, ids, rollup.Day.Truncate(h)); err != nil {
 				return err
 			}
 		}
@@ -206,6 +232,7 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (del
 		return 0, 0, err
 	}
 	s.cacheSIDs(created)
+	s.marked.set(toNS(rollup.Day.Truncate(h)), marked)
 	return deleted, read, nil
 }
 
@@ -246,6 +273,7 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, read i
 			continue
 		}
 		var created map[sidKey]int64
+		var marked []int64
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			var ids []int64
 			var err error
@@ -255,12 +283,14 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, read i
 			if err := upsert(ctx, tx, "rollups_hourly", ids, bs); err != nil {
 				return err
 			}
-			return markDays(ctx, tx, ids, rollup.Day.Truncate(h))
+			marked, err = s.markDays(ctx, tx, ids, rollup.Day.Truncate(h))
+			return err
 		})
 		if err != nil {
 			return false, read, err
 		}
 		s.cacheSIDs(created)
+		s.marked.set(toNS(rollup.Day.Truncate(h)), marked)
 	}
 	if !seq.Valid {
 		return true, read, nil
@@ -280,6 +310,7 @@ var rollupStreams = 256
 // querier is a read transaction or the read pool.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 func horizons(ctx context.Context, tx querier) (raw, hourly int64, err error) {
@@ -305,45 +336,62 @@ func horizons(ctx context.Context, tx querier) (raw, hourly int64, err error) {
 }
 
 // aggregateHour rolls the raw points of hour h up: all of them, or only
-// those of the streams gids when it is not empty.
+// those of the streams gids when it is not empty. A point row holds its
+// series' id; the series' names and tags are read once a series, not
+// joined to every row.
 func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) (bs []rollup.Bucket, read int64, err error) {
-	query := `SELECT p.sid, se.site, se.measurement, se.series, se.tags, p.fields, p.time
-		FROM points p JOIN series se ON se.id = p.sid
-		WHERE p.time >= ? AND p.time < ?`
+	query := `SELECT sid, fields, time FROM points WHERE time >= ? AND time < ?`
 	args := []any{toNS(h), toNS(h.Add(time.Hour))}
+	order := ` ORDER BY time`
 	if len(gids) > 0 {
-		query += ` AND p.gid IN (` + strings.Repeat(",?", len(gids))[1:] + `)`
+		query += ` AND gid IN (` + strings.Repeat(",?", len(gids))[1:] + `)`
 		for _, g := range gids {
 			args = append(args, g)
 		}
+		// Each series in time order, as points(gid, time) holds them: no
+		// sort of the whole chunk.
+		order = ` ORDER BY gid, time`
 	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY p.time`, args...)
+	seriesOf, err := q.PrepareContext(ctx, `SELECT site, measurement, series, tags FROM series WHERE id = ?`)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer seriesOf.Close()
+	rows, err := q.QueryContext(ctx, query+order, args...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
 	agg := rollup.NewAggregator(rollup.Hour)
-	tagsOf := map[int64]map[string]string{} // decoded once per series
+	type seriesRow struct {
+		site, measurement, series string
+		tags                      map[string]string
+	}
+	known := map[int64]*seriesRow{}
 	var d rowcodec.Decoder
-	var site, measurement, series string
-	var tagsJS, fieldsJS []byte
+	var fieldsJS []byte
 	var sid, ns int64
 	for rows.Next() {
-		if err := rows.Scan(&sid, &site, &measurement, &series, &tagsJS, &fieldsJS, &ns); err != nil {
+		if err := rows.Scan(&sid, &fieldsJS, &ns); err != nil {
 			return nil, 0, err
 		}
-		tags, ok := tagsOf[sid]
-		if !ok {
-			if tags, err = d.DecodeTags(tagsJS); err != nil {
-				return nil, 0, fmt.Errorf("%s: %w", series, err)
+		se := known[sid]
+		if se == nil {
+			se = &seriesRow{}
+			var tagsJS []byte
+			if err := seriesOf.QueryRowContext(ctx, sid).Scan(&se.site, &se.measurement, &se.series, &tagsJS); err != nil {
+				return nil, 0, fmt.Errorf("series %d: %w", sid, err)
 			}
-			tagsOf[sid] = tags
+			if se.tags, err = d.DecodeTags(tagsJS); err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", se.series, err)
+			}
+			known[sid] = se
 		}
 		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", series, err)
+			return nil, 0, fmt.Errorf("%s: %w", se.series, err)
 		}
-		agg.Add(site, measurement, series, tags, fields, fromNS(ns))
+		agg.AddID(sid, se.site, se.measurement, se.series, se.tags, fields, fromNS(ns))
 		read++
 	}
 	if err := rows.Err(); err != nil {
@@ -376,23 +424,33 @@ func mergeExisting(ctx context.Context, tx *sql.Tx, ids []int64, bs []rollup.Buc
 	return nil
 }
 
-func markDays(ctx context.Context, tx *sql.Tx, ids []int64, day time.Time) error {
-	st, err := tx.PrepareContext(ctx, `INSERT INTO rollup_pending_days(sid, day) VALUES (?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+// markDays marks day pending for every series of ids not marked already,
+// and returns those it marked: the caller sets them in s.marked once the
+// transaction commits. The caller holds s.rollupMu.
+func (s *Store) markDays(ctx context.Context, tx *sql.Tx, ids []int64, day time.Time) ([]int64, error) {
+	d := toNS(day)
+	var todo []int64
 	seen := map[int64]bool{}
 	for _, id := range ids {
-		if seen[id] {
-			continue
+		if !seen[id] && !s.marked.has(d, id) {
+			todo = append(todo, id)
 		}
 		seen[id] = true
-		if _, err := st.ExecContext(ctx, id, toNS(day)); err != nil {
-			return err
+	}
+	if len(todo) == 0 {
+		return nil, nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO rollup_pending_days(sid, day) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	for _, id := range todo {
+		if _, err := st.ExecContext(ctx, id, d); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return todo, nil
 }
 
 func deletePoints(ctx context.Context, tx *sql.Tx, h time.Time) (int64, error) {
@@ -436,7 +494,7 @@ func (s *Store) rollupDays(ctx context.Context, cond string, arg int64) error {
 	}
 	for len(todo) > 0 {
 		n := min(len(todo), daysPerTx)
-		if err := s.inTx(ctx, func(tx *sql.Tx) error { return rollupDayBatch(ctx, tx, todo[:n]) }); err != nil {
+		if err := s.rollupDayBatch(ctx, todo[:n]); err != nil {
 			return fmt.Errorf("sqlite: rollup day %s: %w", fromNS(todo[0].day).Format(time.DateOnly), err)
 		}
 		todo = todo[n:]
@@ -444,7 +502,21 @@ func (s *Store) rollupDays(ctx context.Context, cond string, arg int64) error {
 	return nil
 }
 
-func rollupDayBatch(ctx context.Context, tx *sql.Tx, todo []sidDay) error {
+// rollupDayBatch rolls up some pending series-days in one transaction,
+// holding rollupMu so that no hour marks one of them meanwhile.
+func (s *Store) rollupDayBatch(ctx context.Context, todo []sidDay) error {
+	s.rollupMu.Lock()
+	defer s.rollupMu.Unlock()
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return rollupDayRows(ctx, tx, todo) }); err != nil {
+		return err
+	}
+	for _, p := range todo {
+		s.marked.clear(p.day, p.sid)
+	}
+	return nil
+}
+
+func rollupDayRows(ctx context.Context, tx *sql.Tx, todo []sidDay) error {
 	_, hourlyH, err := horizons(ctx, tx)
 	if err != nil {
 		return err

@@ -250,3 +250,89 @@ func TestRollupInChunks(t *testing.T) {
 		}
 	}
 }
+
+// An open hour waits twenty times as long as its last rebuild took when
+// that was over openHourQuick, and
+// at least openHourEvery after a rebuild from openHourBig points.
+func TestOpenHoursWait(t *testing.T) {
+	var o openHours
+	h := benchT0.UnixNano()
+	if o.waits(h, benchT0) {
+		t.Error("an hour never rebuilt waits")
+	}
+	o.rebuilt(h, benchT0, 100, 30*time.Second)
+	for _, c := range []struct {
+		after time.Duration
+		want  bool
+	}{{time.Minute, true}, {9 * time.Minute, true}, {10 * time.Minute, false}, {time.Hour, false}} {
+		if got := o.waits(h, benchT0.Add(c.after)); got != c.want {
+			t.Errorf("30 s rebuild, %v later: waits = %v, want %v", c.after, got, c.want)
+		}
+	}
+	o.rebuilt(h, benchT0, openHourBig, time.Second)
+	if !o.waits(h, benchT0.Add(14*time.Minute)) || o.waits(h, benchT0.Add(openHourEvery)) {
+		t.Error("a rebuild from openHourBig points does not wait openHourEvery")
+	}
+	o.rebuilt(h, benchT0, 100, openHourQuick-time.Millisecond)
+	if o.waits(h, benchT0) {
+		t.Error("a rebuild under openHourQuick is throttled")
+	}
+}
+
+// The marks an hour's rollup remembers follow rollup_pending_days: a day
+// rolled up is marked again by the next hour written to it, and its daily
+// bucket then counts that hour too.
+func TestMarkedDaysFollowTheTable(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	a := benchAgent(t, s)
+	day := benchT0
+	write := func(id string, at time.Time) {
+		t.Helper()
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: id, Agent: a, Points: []point.Point{benchPoint(a, 1, at)}}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	daily := func() int64 {
+		t.Helper()
+		if err := s.Rollup(ctx, day, day.Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: a.SiteID, Res: rollup.Day, Field: "rtt_avg_ms", From: day, To: day.Add(24 * time.Hour)})
+		if err != nil || len(bs) != 1 {
+			t.Fatalf("daily Rollups = %d buckets, %v; want 1", len(bs), err)
+		}
+		return bs[0].Count
+	}
+	marks := func() (rows, bits int) {
+		t.Helper()
+		got, err := s.int64s(ctx, `SELECT sid FROM rollup_pending_days`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sid := range []int64{1, 2, 3, 4, 5, 6, 7, 8} {
+			if s.marked.has(toNS(day), sid) {
+				bits++
+			}
+		}
+		return len(got), bits
+	}
+	write("a", day.Add(time.Hour))
+	if _, _, err := s.rollupHour(ctx, day.Add(time.Hour), rebuild); err != nil {
+		t.Fatal(err)
+	}
+	if rows, bits := marks(); rows == 0 || rows != bits {
+		t.Fatalf("after an hour's rollup: %d pending day rows, %d bits; want the same, not 0", rows, bits)
+	}
+	if n := daily(); n != 1 {
+		t.Fatalf("day counts %d points, want 1", n)
+	}
+	if rows, bits := marks(); rows != 0 || bits != 0 {
+		t.Fatalf("after the day's rollup: %d pending day rows, %d bits; want none", rows, bits)
+	}
+	write("b", day.Add(2*time.Hour))
+	if n := daily(); n != 2 {
+		t.Errorf("day counts %d points after a second hour, want 2", n)
+	}
+}

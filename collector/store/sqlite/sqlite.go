@@ -50,7 +50,8 @@ type Store struct {
 	// One hour is rolled up or sealed at a time: a rebuild reads from
 	// snapshots outside the writer, and must not interleave with another.
 	rollupMu sync.Mutex
-	open     openHours // RollupPending's throttle on open hours (rollup.go)
+	open     openHours  // RollupPending's throttle on open hours (rollup.go)
+	marked   markedDays // the rows of rollup_pending_days (marked.go)
 	// testHookAggregated, when set by a test, runs after rebuildHour has
 	// read a chunk and before it writes the chunk's buckets.
 	testHookAggregated func(h time.Time)
