@@ -47,7 +47,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// One authenticator for pages and API, so a session and an admin
 	// token mean the same to both.
 	authn := &auth.Authenticator{Store: st, Idle: cfg.Web.SessionIdle, Max: cfg.Web.SessionMax, Log: log.With("component", "auth")}
-	srv := &api.Server{Store: st, Auth: authn, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody),
+	// 0 in the file is no limit; to the Server, 0 is its default.
+	inflight := cfg.Ingest.MaxInflightWrites
+	if inflight == 0 {
+		inflight = -1
+	}
+	srv := &api.Server{Store: st, Auth: authn, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody), MaxInflightWrites: inflight,
 		TrustedProxies: proxies, Log: log.With("component", "api")}
 	pages := &web.Server{Store: st, Catalogue: cat, Auth: authn, SecureCookies: cfg.Web.SecureCookies, Log: log.With("component", "web")}
 	var speed *speedtest.Server
@@ -112,7 +117,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("collector listening", "version", version.Version, "url", "http://"+ln.Addr().String(), "store", storeName(cfg), "catalogue", cat.Version,
-		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies), "influx", cfg.Influx.URL)
+		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies), "max_inflight_writes", cfg.Ingest.MaxInflightWrites, "influx", cfg.Influx.URL)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

@@ -40,8 +40,13 @@ type Server struct {
 	// standards.Default().
 	Catalogue *standards.Catalogue
 	MaxBody   int64
-	Log       *slog.Logger
-	Now       func() time.Time
+	// MaxInflightWrites bounds writes in progress on both write endpoints
+	// (admitted and not yet answered by the store); past it a write is
+	// refused with 503 and Retry-After before its body is read
+	// (admission.go). 0 means DefaultMaxInflightWrites, negative no limit.
+	MaxInflightWrites int
+	Log               *slog.Logger
+	Now               func() time.Time
 	// OnWrite, when set, is told about every stored batch (the InfluxDB
 	// sink); it must not block.
 	OnWrite func(pts []point.Point)
@@ -53,7 +58,8 @@ type Server struct {
 	// server's counters.
 	Collectors []prometheus.Collector
 
-	m *metrics
+	m   *metrics
+	adm *admission
 }
 
 // Handler returns the routed handler.
@@ -70,7 +76,12 @@ func (s *Server) Handler() http.Handler {
 	if s.Auth == nil {
 		s.Auth = &auth.Authenticator{Store: s.Store, Now: s.Now, Log: s.Log}
 	}
-	s.m = newMetrics(s.Store)
+	limit := s.MaxInflightWrites
+	if limit == 0 {
+		limit = DefaultMaxInflightWrites
+	}
+	s.adm = newAdmission(limit, admissionWait, s.Log)
+	s.m = newMetrics(s.Store, s.adm)
 	s.m.reg.MustRegister(s.Collectors...)
 	mux := http.NewServeMux()
 	route := func(pattern string, h http.HandlerFunc) {
@@ -215,6 +226,16 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, wire.WriteResponse{Batch: batch, Error: err.Error()})
 		return
 	}
+	// Admitted only now: a request that is wrong anyway is told so
+	// whatever the load, and one refused costs no reading, gunzip or parse.
+	if !s.adm.acquire(r.Context()) {
+		n, after := s.busy()
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		writeJSON(w, http.StatusServiceUnavailable, wire.WriteResponse{Batch: batch,
+			Error: fmt.Sprintf("collector busy: %d writes in progress; retry after %d s", n, after)})
+		return
+	}
+	defer s.adm.release()
 	body, err := ingest.ReadBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.Header.Get("Content-Encoding"), s.MaxBody)
 	if errors.Is(err, ingest.ErrTooLarge) {
 		s.m.rejected.WithLabelValues("too_large").Inc()

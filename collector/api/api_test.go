@@ -28,6 +28,13 @@ type fixture struct {
 
 func newFixture(t testing.TB, maxBody int64) *fixture {
 	t.Helper()
+	return newFixtureWith(t, func(s *Server) { s.MaxBody = maxBody })
+}
+
+// newFixtureWith is newFixture with the Server set up by configure before
+// it serves (its Store is the real one; configure may wrap it).
+func newFixtureWith(t testing.TB, configure func(*Server)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), sqlite.Options{})
 	if err != nil {
@@ -42,7 +49,8 @@ func newFixture(t testing.TB, maxBody int64) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: st, Catalogue: testCatalogue(), MaxBody: maxBody, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := &Server{Store: st, Catalogue: testCatalogue(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	configure(s)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	f := &fixture{st: st, srv: srv, site: site}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -96,6 +97,16 @@ func (s *Server) influxWrite(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "bad_body", influxError{Code: influxInvalid, Message: err.Error()})
 		return
 	}
+	// As on /api/v1/write: refused before the body is read (admission.go).
+	// Telegraf keeps the metrics and retries after Retry-After.
+	if !s.adm.acquire(r.Context()) {
+		n, after := s.busy()
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+		writeJSON(w, http.StatusServiceUnavailable, influxError{Code: influxUnavailable,
+			Message: fmt.Sprintf("collector busy: %d writes in progress; retry after %d s", n, after)})
+		return
+	}
+	defer s.adm.release()
 	body, err := ingest.ReadBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.Header.Get("Content-Encoding"), s.MaxBody)
 	if errors.Is(err, ingest.ErrTooLarge) {
 		// Telegraf splits the batch in two and sends each half.

@@ -21,7 +21,7 @@ type metrics struct {
 	duration   *prometheus.HistogramVec
 }
 
-func newMetrics(st store.Store) *metrics {
+func newMetrics(st store.Store, adm *admission) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -31,7 +31,7 @@ func newMetrics(st store.Store) *metrics {
 			Name: "probity_ingest_points_total", Help: "Points stored.",
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "probity_ingest_rejected_total", Help: "Rejected write requests by reason.",
+			Name: "probity_ingest_rejected_total", Help: "Rejected write requests by reason (busy: refused with 503, max_inflight_writes reached).",
 		}, []string{"reason"}),
 		enrolments: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "probity_enrolments_total", Help: "Enrolment attempts by result.",
@@ -43,7 +43,13 @@ func newMetrics(st store.Store) *metrics {
 	}
 	m.reg.MustRegister(m.batches, m.points, m.rejected, m.enrolments, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{st: st})
+		&storeCollector{st: st},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "probity_ingest_writes_in_progress", Help: "Writes admitted and not yet answered by the store.",
+		}, func() float64 { return float64(adm.inProgress()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "probity_ingest_max_inflight_writes", Help: "The most writes in progress before more are refused with 503 (0: no limit).",
+		}, func() float64 { return float64(adm.limit()) }))
 	return m
 }
 

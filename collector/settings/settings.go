@@ -207,9 +207,13 @@ type Retention struct {
 	Hourly time.Duration `yaml:"hourly"`
 }
 
-// Ingest bounds what one write may carry.
+// Ingest bounds what one write may carry, and how many are in progress.
 type Ingest struct {
 	MaxBody config.Bytes `yaml:"max_body"`
+	// MaxInflightWrites bounds writes in progress (both write endpoints);
+	// more are refused with 503 and Retry-After, and agents send them
+	// later. 0: no limit.
+	MaxInflightWrites int `yaml:"max_inflight_writes"`
 }
 
 // Jobs are the collector's background work.
@@ -232,7 +236,11 @@ func Defaults() Collector {
 		Log:       logging.Defaults,
 		Store:     Store{Driver: "sqlite"},
 		Retention: Retention{Raw: 30 * 24 * time.Hour, Hourly: 400 * 24 * time.Hour},
-		Ingest:    Ingest{MaxBody: 16 << 20},
+		// 1,024 writes in progress is two of SQLite's group commits (512
+		// batches each): under overload the writer always has the next
+		// group ready and a write waits about two commits; in normal
+		// operation only tens are in progress (see collector/api/admission.go).
+		Ingest:    Ingest{MaxBody: 16 << 20, MaxInflightWrites: 1024},
 		Jobs:      Jobs{ScoreEvery: 5 * time.Minute, RollupEvery: 10 * time.Minute, PruneEvery: time.Hour},
 		Enrolment: Enrolment{TokenTTL: 7 * 24 * time.Hour},
 		Speedtest: Speedtest{Enabled: true, MaxDuration: 60 * time.Second, MaxConcurrent: 32},
@@ -288,6 +296,9 @@ func (c *Collector) Validate() error {
 	}
 	if c.Ingest.MaxBody < 64<<10 {
 		errs = append(errs, cfgerr.Errorf("ingest.max_body", "must be at least 64KiB"))
+	}
+	if c.Ingest.MaxInflightWrites < 0 {
+		errs = append(errs, cfgerr.Errorf("ingest.max_inflight_writes", "must be 0 (no limit) or more, not %d", c.Ingest.MaxInflightWrites))
 	}
 	for _, j := range []struct {
 		key string

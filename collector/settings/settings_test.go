@@ -34,6 +34,7 @@ func TestInvalid(t *testing.T) {
 		"invalid-proxies.yaml":   `invalid-proxies.yaml:4: server.trusted_proxies[1]: must be a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address, not "192.168.1.300/24"`,
 		"invalid-speedtest.yaml": "invalid-speedtest.yaml:2: speedtest.max_duration: must be between 1s and 5m, not 10m0s",
 		"invalid-web.yaml":       "invalid-web.yaml:2: web.session_idle: must be at least 1m, not 30s",
+		"invalid-ingest.yaml":    "invalid-ingest.yaml:2: ingest.max_inflight_writes: must be 0 (no limit) or more, not -1",
 	}
 	for file, want := range cases {
 		c := Defaults()
@@ -53,6 +54,17 @@ func TestEnvOverride(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:9999" || c.Ingest.MaxBody != 1<<20 {
 		t.Fatalf("env not applied: %+v", c)
+	}
+}
+
+func TestIngestDefaults(t *testing.T) {
+	if d := Defaults().Ingest; d.MaxBody != 16<<20 || d.MaxInflightWrites != 1024 {
+		t.Errorf("ingest defaults = %+v, want 16MiB and 1024", d)
+	}
+	t.Setenv("PROBITY_INGEST_MAX_INFLIGHT_WRITES", "0")
+	c := Defaults()
+	if err := config.Load("", &c, config.Options{}); err != nil || c.Ingest.MaxInflightWrites != 0 {
+		t.Errorf("max_inflight_writes 0 (no limit) from env: %d, %v", c.Ingest.MaxInflightWrites, err)
 	}
 }
 
