@@ -382,7 +382,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func runSchool(genCtx, sendCtx context.Context, o Options, c *counters, sch *School, a Agent, urls []string, idx int, sem chan struct{}, start time.Time) int {
 	var queue []batch
 	var pending []point.Point
-	sent := idx // round robin over collectors, starting apart
+	var notBefore time.Time // a collector's Retry-After, honoured as the agent does
+	sent := idx             // round robin over collectors, starting apart
 	seal := func() {
 		for len(pending) > 0 {
 			n := min(len(pending), o.MaxBatch)
@@ -397,10 +398,14 @@ func runSchool(genCtx, sendCtx context.Context, o Options, c *counters, sch *Sch
 		pending = nil
 	}
 	flush := func(ctx context.Context) {
+		if time.Now().Before(notBefore) {
+			return // the batches wait in the spool, as an agent's do
+		}
 		for len(queue) > 0 && ctx.Err() == nil {
-			ok := post(ctx, o, c, a, urls[sent%len(urls)], queue[0], sem)
+			ok, wait := post(ctx, o, c, a, urls[sent%len(urls)], queue[0], sem)
 			sent++
 			if !ok {
+				notBefore = time.Now().Add(wait)
 				return
 			}
 			queue = queue[1:]
@@ -443,9 +448,9 @@ func runSchool(genCtx, sendCtx context.Context, o Options, c *counters, sch *Sch
 	// Send what is left at this school's own next shipping time, not all
 	// schools at the same instant (a herd no steady state has), while the
 	// drain lasts.
-	if d := time.Until(next); d > 0 {
+	if d := max(min(time.Until(next), o.BatchEvery), time.Until(notBefore)); d > 0 {
 		select {
-		case <-time.After(min(d, o.BatchEvery)):
+		case <-time.After(d):
 		case <-sendCtx.Done():
 		}
 	}
@@ -457,21 +462,24 @@ func runSchool(genCtx, sendCtx context.Context, o Options, c *counters, sch *Sch
 	return left
 }
 
-// post sends one batch; true when the collector took it (stored or
-// duplicate).
-func post(ctx context.Context, o Options, c *counters, a Agent, url string, b batch, sem chan struct{}) bool {
+// post sends one batch; ok when the collector took it (stored or
+// duplicate). When not, wait is how long to leave the queue before the
+// next attempt: the collector's Retry-After (a busy collector's 503) as
+// probity-agent clamps it, or nothing, the next shipping time being wait
+// enough.
+func post(ctx context.Context, o Options, c *counters, a Agent, url string, b batch, sem chan struct{}) (ok bool, wait time.Duration) {
 	if sem != nil {
 		select {
 		case sem <- struct{}{}:
 			defer func() { <-sem }()
 		case <-ctx.Done():
-			return false
+			return false, 0
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
 	if err != nil {
 		c.fail("request")
-		return false
+		return false, 0
 	}
 	req.Header.Set("Content-Type", wire.ContentType)
 	req.Header.Set("Content-Encoding", "gzip")
@@ -487,7 +495,7 @@ func post(ctx context.Context, o Options, c *counters, a Agent, url string, b ba
 		} else {
 			c.fail("network")
 		}
-		return false
+		return false, 0
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -495,13 +503,23 @@ func post(ctx context.Context, o Options, c *counters, a Agent, url string, b ba
 	if resp.StatusCode != http.StatusOK {
 		c.fail(strconv.Itoa(resp.StatusCode))
 		if resp.StatusCode == http.StatusBadRequest {
-			return true // never accepted: an agent drops it too
+			return true, 0 // never accepted: an agent drops it too
 		}
-		return false
+		return false, retryAfter(resp.Header.Get("Retry-After"))
 	}
 	c.all.Add(d)
 	c.window.Add(d)
 	c.batchesOK.Add(1)
 	c.accepted.Add(int64(b.points))
-	return true
+	return true, 0
+}
+
+// retryAfter is a Retry-After in seconds clamped as probity-agent's
+// defaults clamp it (1 s to 5 min); 0 when there is none.
+func retryAfter(h string) time.Duration {
+	s, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || s < 0 {
+		return 0
+	}
+	return min(max(time.Duration(s)*time.Second, time.Second), 5*time.Minute)
 }

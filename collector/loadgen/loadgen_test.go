@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -117,5 +118,47 @@ func TestRunAgainstCollector(t *testing.T) {
 	}
 	if int64(stored) != r.AcceptedPoints {
 		t.Fatalf("store holds %d points, the run says %d were accepted", stored, r.AcceptedPoints)
+	}
+}
+
+// TestRunHonoursRetryAfter: a school refused with 503 and Retry-After
+// keeps its batches and sends again no sooner than it was told, as
+// probity-agent does, rather than at its next shipping time.
+func TestRunHonoursRetryAfter(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		first := len(times) == 1
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "2")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	r, err := Run(context.Background(), Options{Collectors: []string{srv.URL}, Agents: []Agent{{Site: "s", AgentID: "a", Credential: "c"}},
+		Speedup: 120, Duration: 3 * time.Second, BatchEvery: 200 * time.Millisecond, Drain: 5 * time.Second, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(times) < 2 || times[1].Sub(times[0]) < 2*time.Second-50*time.Millisecond {
+		t.Fatalf("retried after %v, want after Retry-After's 2s (%d requests)", times[1].Sub(times[0]), len(times))
+	}
+	if r.Errors["503"] != 1 || len(r.Errors) != 1 || r.AcceptedPoints != r.OfferedPoints || r.Backlog != 0 {
+		t.Fatalf("refused once, then everything delivered: %+v", r)
+	}
+	if !strings.Contains(r.String(), "errors 503: 1") {
+		t.Errorf("summary does not show the refusal: %s", r)
+	}
+	for h, want := range map[string]time.Duration{"": 0, "x": 0, "-1": 0, "0": time.Second, "3": 3 * time.Second, "86400": 5 * time.Minute} {
+		if got := retryAfter(h); got != want {
+			t.Errorf("retryAfter(%q) = %s, want %s", h, got, want)
+		}
 	}
 }
