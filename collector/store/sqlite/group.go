@@ -36,14 +36,18 @@ type writeReq struct {
 	b     store.Batch
 	now   time.Time
 	pts   []encPoint
-	hours map[int64]bool // hours written, to mark pending for rollup
-	done  chan writeRes  // buffered: the writer never waits on a caller
+	marks map[hourStream]bool // hours and streams written, to mark pending for rollup (writeOne)
+	done  chan writeRes       // buffered: the writer never waits on a caller
 }
+
+// hourStream is an hour (ns) of a stream (streams.id): a rollup_pending_streams row.
+type hourStream struct{ hour, gid int64 }
 
 // groupStmts are the writer's prepared statements bound to a group's
 // transaction.
 type groupStmts struct {
 	many, one *sql.Stmt // pointsPerInsert points, and one
+	pending   *sql.Stmt // marks an hour of a stream pending
 	ids       idStmts
 }
 
@@ -112,9 +116,10 @@ func (s *Store) commitGroup(group []*writeReq) {
 	for len(live) > 0 {
 		failed := -1
 		err := s.inTx(context.Background(), func(tx *sql.Tx) error {
-			st := groupStmts{many: tx.Stmt(s.insertPoints), one: tx.Stmt(s.insertPoint), ids: s.idStmts.inTx(tx)}
+			st := groupStmts{many: tx.Stmt(s.insertPoints), one: tx.Stmt(s.insertPoint), pending: tx.Stmt(s.markPending),
+				ids: s.idStmts.inTx(tx)}
 			points, batches := 0, 0
-			hours := map[int64]bool{}
+			marks := map[hourStream]bool{}
 			for _, i := range live {
 				r := group[i]
 				err := s.writeOne(tx, st, r)
@@ -130,14 +135,14 @@ func (s *Store) commitGroup(group []*writeReq) {
 					res[i] = writeRes{}
 					points += len(r.b.Points)
 					batches++
-					maps.Copy(hours, r.hours)
+					maps.Copy(marks, r.marks)
 				}
 			}
 			if batches == 0 {
 				return nil
 			}
-			for h := range hours {
-				if _, err := tx.Exec(`INSERT INTO rollup_pending_hours(hour) VALUES (?) ON CONFLICT(hour) DO UPDATE SET seq = seq + 1`, h); err != nil {
+			for m := range marks {
+				if _, err := st.pending.Exec(m.hour, m.gid); err != nil {
 					return fmt.Errorf("pending hours: %w", err)
 				}
 			}

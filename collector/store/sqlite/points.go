@@ -41,7 +41,7 @@ func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, 
 	if b.ID == "" || b.Agent.ID == "" || b.Agent.SiteID == "" {
 		return nil, fmt.Errorf("sqlite: write batch %q: batch id, agent id and site are required", b.ID)
 	}
-	req := &writeReq{ctx: ctx, b: b, now: now, done: make(chan writeRes, 1), hours: map[int64]bool{}}
+	req := &writeReq{ctx: ctx, b: b, now: now, done: make(chan writeRes, 1)}
 	req.pts = make([]encPoint, 0, len(b.Points))
 	var c rowcodec.Codec
 	for i, p := range b.Points {
@@ -53,8 +53,7 @@ func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, 
 			return nil, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
 		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
-		req.pts = append(req.pts, encPoint{p.Measurement, series, tags, fields, toNS(p.Time)})
-		req.hours[toNS(rollup.Hour.Truncate(p.Time))] = true
+		req.pts = append(req.pts, encPoint{p.Measurement, series, tags, fields, toNS(p.Time), toNS(rollup.Hour.Truncate(p.Time))})
 	}
 	return req, nil
 }
@@ -62,7 +61,7 @@ func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, 
 // encPoint is a point as the writer stores it, less the ids it finds.
 type encPoint struct {
 	measurement, series, tags, fields string
-	ns                                int64
+	ns, hour                          int64
 }
 
 // writeOne writes one batch inside the group's transaction. It returns
@@ -98,11 +97,13 @@ func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
 	}
 	site, agent := r.b.Agent.SiteID, r.b.Agent.ID
 	args := make([]any, 0, len(r.pts)*pointCols)
+	r.marks = map[hourStream]bool{}
 	for _, p := range r.pts {
 		gid, err := s.ids.stream(st.ids, site, p.measurement)
 		if err != nil {
 			return err
 		}
+		r.marks[hourStream{p.hour, gid}] = true
 		sid, err := s.ids.series(st.ids, site, agent, p.measurement, p.series, p.tags)
 		if err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +18,7 @@ import (
 // pending days that ended by now (a day still filling waits, so its daily
 // bucket is built once rather than on every run).
 func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
-	hours, err := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours ORDER BY hour`)
+	hours, err := s.int64s(ctx, `SELECT DISTINCT hour FROM rollup_pending_streams ORDER BY hour`)
 	if err != nil {
 		return fmt.Errorf("sqlite: rollup: pending hours: %w", err)
 	}
@@ -27,7 +29,7 @@ func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
 			continue // still pending: a later run takes it
 		}
 		began := time.Now()
-		_, read, err := s.rollupHour(ctx, t, rebuild)
+		_, read, err := s.rollupHour(ctx, t, rebuildPending)
 		if err != nil {
 			return fmt.Errorf("sqlite: rollup hour %s: %w", t.Format(time.RFC3339), err)
 		}
@@ -132,7 +134,7 @@ func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 	var lo, hi sql.NullInt64
 	if err := s.r.QueryRowContext(ctx, `SELECT MIN(t), MAX(t) FROM
 		(SELECT MIN(time) AS t FROM points UNION ALL SELECT MAX(time) FROM points
-		 UNION ALL SELECT MIN(hour) FROM rollup_pending_hours UNION ALL SELECT MAX(hour) FROM rollup_pending_hours)`).Scan(&lo, &hi); err != nil {
+		 UNION ALL SELECT MIN(hour) FROM rollup_pending_streams UNION ALL SELECT MAX(hour) FROM rollup_pending_streams)`).Scan(&lo, &hi); err != nil {
 		return fmt.Errorf("sqlite: rollup: data range: %w", err)
 	}
 	if lo.Valid {
@@ -156,8 +158,9 @@ func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 type hourMode int
 
 const (
-	rebuild hourMode = iota // Rollup, RollupPending
-	seal                    // Prune: roll up if pending, then delete the raw points
+	rebuild        hourMode = iota // Rollup: every stream of the hour
+	rebuildPending                 // RollupPending: the hour's pending streams
+	seal                           // Prune: roll up if pending, then delete the raw points
 )
 
 // rollupHour rolls up hour h in one write transaction and returns how many
@@ -169,8 +172,8 @@ const (
 func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (deleted, read int64, err error) {
 	s.rollupMu.Lock()
 	defer s.rollupMu.Unlock()
-	if mode == rebuild {
-		if done, read, err := s.rebuildHour(ctx, h); done || err != nil {
+	if mode != seal {
+		if done, read, err := s.rebuildHour(ctx, h, mode == rebuild); done || err != nil {
 			return 0, read, err
 		}
 	}
@@ -184,12 +187,12 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (del
 		}
 		hns := toNS(h)
 		var pending bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_pending_hours WHERE hour = ?)`, hns).Scan(&pending); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_pending_streams WHERE hour = ?)`, hns).Scan(&pending); err != nil {
 			return err
 		}
 		sealed, dropping := hns < rawH, hns < hourlyH
 		var bs []rollup.Bucket
-		if !dropping && (sealed || pending || mode == rebuild) {
+		if !dropping && (sealed || pending || mode != seal) {
 			if bs, read, err = aggregateHour(ctx, tx, h, nil); err != nil {
 				return err
 			}
@@ -225,7 +228,7 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (del
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM rollup_pending_hours WHERE hour = ?`, hns)
+		_, err = tx.ExecContext(ctx, `DELETE FROM rollup_pending_streams WHERE hour = ?`, hns)
 		return err
 	})
 	if err != nil {
@@ -236,27 +239,34 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (del
 	return deleted, read, nil
 }
 
-// rebuildHour rebuilds an unsealed hour's buckets while ingest goes on: the
-// points are read and aggregated from read-only snapshots, rollupStreams
-// of the site's measurements at a time, so memory stays bounded however
-// many schools there are, and each chunk's buckets are written in a short
-// transaction of their own. The hour stays pending if anything was written
-// to it meanwhile (its seq moved), so the next run sees those points too.
-// An hour that is sealed or dropping is left to the writer's path: done is
-// false and nothing was written. read is how many points it aggregated.
-func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, read int64, err error) {
+// rebuildHour rebuilds an unsealed hour's buckets while ingest goes on:
+// those of every stream (a site's measurement) with all, else of the
+// streams marked pending in the hour. The points are read and aggregated
+// from read-only snapshots, rollupStreams streams at a time, so memory
+// stays bounded however many schools there are, and each chunk's buckets
+// are written in a short transaction of their own. A stream stays pending
+// if anything was written to it meanwhile (its seq moved), so the next run
+// sees those points too. An hour that is sealed or dropping is left to the
+// writer's path: done is false and nothing was written. read is how many
+// points it aggregated.
+func (s *Store) rebuildHour(ctx context.Context, h time.Time, all bool) (done bool, read int64, err error) {
 	hns := toNS(h)
 	rawH, hourlyH, err := horizons(ctx, s.r)
 	if err != nil || hns < rawH || hns < hourlyH {
 		return false, 0, err
 	}
-	var seq sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT seq FROM rollup_pending_hours WHERE hour = ?`, hns).Scan(&seq); err != nil && err != sql.ErrNoRows {
-		return false, 0, err
-	}
-	gids, err := s.int64s(ctx, `SELECT id FROM streams ORDER BY id`)
+	marks, err := s.pendingStreams(ctx, hns)
 	if err != nil {
 		return false, 0, err
+	}
+	var gids []int64
+	if all {
+		gids, err = s.int64s(ctx, `SELECT id FROM streams ORDER BY id`)
+		if err != nil {
+			return false, 0, err
+		}
+	} else {
+		gids = slices.Sorted(maps.Keys(marks))
 	}
 	for len(gids) > 0 {
 		chunk := gids[:min(len(gids), rollupStreams)]
@@ -292,13 +302,41 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time) (done bool, read i
 		s.cacheSIDs(created)
 		s.marked.set(toNS(rollup.Day.Truncate(h)), marked)
 	}
-	if !seq.Valid {
+	if len(marks) == 0 {
 		return true, read, nil
 	}
 	return true, read, s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM rollup_pending_hours WHERE hour = ? AND seq = ?`, hns, seq.Int64)
-		return err
+		st, err := tx.PrepareContext(ctx, `DELETE FROM rollup_pending_streams WHERE hour = ? AND gid = ? AND seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for gid, seq := range marks {
+			if _, err := st.ExecContext(ctx, hns, gid, seq); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+}
+
+// pendingStreams reads the streams marked pending in hour hns, with their
+// write counts.
+func (s *Store) pendingStreams(ctx context.Context, hns int64) (map[int64]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT gid, seq FROM rollup_pending_streams WHERE hour = ?`, hns)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	marks := map[int64]int64{}
+	for rows.Next() {
+		var gid, seq int64
+		if err := rows.Scan(&gid, &seq); err != nil {
+			return nil, err
+		}
+		marks[gid] = seq
+	}
+	return marks, rows.Err()
 }
 
 // rollupStreams is how many of the sites' measurements rebuildHour reads

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -136,7 +137,7 @@ func TestRollupDoesNotHoldTheWriter(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Errorf("bucket after the first run counts %d points, want 1 (the snapshot's)", n)
 	}
-	pending, err := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours`)
+	pending, err := s.int64s(ctx, `SELECT DISTINCT hour FROM rollup_pending_streams`)
 	if err != nil || len(pending) != 1 || pending[0] != toNS(h) {
 		t.Fatalf("pending hours = %v, %v; want the hour written during the rollup", pending, err)
 	}
@@ -147,7 +148,7 @@ func TestRollupDoesNotHoldTheWriter(t *testing.T) {
 	if n := count(); n != 2 {
 		t.Errorf("bucket after the second run counts %d points, want 2", n)
 	}
-	if pending, _ := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours`); len(pending) != 0 {
+	if pending, _ := s.int64s(ctx, `SELECT DISTINCT hour FROM rollup_pending_streams`); len(pending) != 0 {
 		t.Errorf("pending hours after the second run = %v, want none", pending)
 	}
 }
@@ -190,7 +191,7 @@ func TestRollupThrottlesABigOpenHour(t *testing.T) {
 	if n := count(20 * time.Minute); n != 2 {
 		t.Errorf("10 minutes later: %d points, want still 2 (throttled)", n)
 	}
-	if pending, _ := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours`); len(pending) != 1 {
+	if pending, _ := s.int64s(ctx, `SELECT DISTINCT hour FROM rollup_pending_streams`); len(pending) != 1 {
 		t.Errorf("pending hours while throttled = %v, want the open hour", pending)
 	}
 	if n := count(26 * time.Minute); n != 3 {
@@ -334,5 +335,55 @@ func TestMarkedDaysFollowTheTable(t *testing.T) {
 	write("b", day.Add(2*time.Hour))
 	if n := daily(); n != 2 {
 		t.Errorf("day counts %d points after a second hour, want 2", n)
+	}
+}
+
+// A late batch makes the next rollup rebuild only the streams it wrote to
+// (its school's measurement of that hour), not every school's.
+func TestRollupPendingRebuildsOnlyWrittenStreams(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	agents := benchSchools(t, s, 3)
+	h := benchT0.Add(9 * time.Hour)
+	write := func(id string, a store.Agent, at time.Time, n int) {
+		t.Helper()
+		var pts []point.Point
+		for i := range n {
+			pts = append(pts, benchPoint(a, i, at))
+		}
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: id, Agent: a, Points: pts}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, a := range agents {
+		write(fmt.Sprint("first-", i), a, h.Add(time.Minute), 10)
+	}
+	if _, read, err := s.rollupHour(ctx, h, rebuildPending); err != nil || read != 30 {
+		t.Fatalf("first rollup read %d points, %v; want all 30", read, err)
+	}
+	write("late", agents[1], h.Add(50*time.Minute), 10)
+	if pending, _ := s.int64s(ctx, `SELECT gid FROM rollup_pending_streams`); len(pending) != 1 {
+		t.Fatalf("pending streams after the late batch = %v, want one", pending)
+	}
+	if _, read, err := s.rollupHour(ctx, h, rebuildPending); err != nil || read != 20 {
+		t.Errorf("rollup after a late batch read %d points, %v; want its school's 20", read, err)
+	}
+	for i, a := range agents {
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: a.SiteID, Res: rollup.Hour, Field: "rtt_avg_ms", From: h, To: h.Add(time.Hour)})
+		var n int64
+		for _, b := range bs {
+			n += b.Count
+		}
+		want := int64(10)
+		if i == 1 {
+			want = 20 // and its late batch
+		}
+		if err != nil || n != want {
+			t.Errorf("school %d: hourly buckets count %d, %v; want %d", i, n, err, want)
+		}
+	}
+	if pending, _ := s.int64s(ctx, `SELECT gid FROM rollup_pending_streams`); len(pending) != 0 {
+		t.Errorf("pending streams after the rollup = %v, want none", pending)
 	}
 }

@@ -39,6 +39,7 @@ type Store struct {
 	// Prepared once on the writer and reused by every batch: one row, and
 	// pointsPerInsert rows, which saves per-statement overhead.
 	insertPoint, insertPoints *sql.Stmt
+	markPending               *sql.Stmt // an hour of a stream written to
 	idStmts                   idStmts
 	ids                       *idCache // the group writer's only
 
@@ -125,6 +126,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	}{
 		{&s.idStmts.selectStream, selectStreamSQL}, {&s.idStmts.insertStream, insertStreamSQL},
 		{&s.idStmts.selectSeries, selectSeriesSQL}, {&s.idStmts.insertSeries, insertSeriesSQL},
+		{&s.markPending, `INSERT INTO rollup_pending_streams(hour, gid) VALUES (?, ?) ON CONFLICT DO UPDATE SET seq = seq + 1`},
 	} {
 		if err == nil {
 			*p.st, err = w.PrepareContext(ctx, p.sql)
@@ -174,7 +176,7 @@ func (s *Store) Close() error {
 	if _, err := s.w.Exec(`PRAGMA optimize`); err != nil {
 		errs = append(errs, err)
 	}
-	for _, st := range []*sql.Stmt{s.insertPoint, s.insertPoints} {
+	for _, st := range []*sql.Stmt{s.insertPoint, s.insertPoints, s.markPending} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
