@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/probity-edu/probity/collector/rollup"
@@ -25,7 +24,7 @@ func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
 	for _, h := range hours {
 		t := fromNS(h)
 		open := t.Add(time.Hour).After(now)
-		if open && s.open.waits(h, now) {
+		if open && s.open.Waits(t, now) {
 			continue // still pending: a later run takes it
 		}
 		began := time.Now()
@@ -34,10 +33,10 @@ func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("sqlite: rollup hour %s: %w", t.Format(time.RFC3339), err)
 		}
 		if open {
-			s.open.rebuilt(h, now, read, time.Since(began))
+			s.open.Rebuilt(t, now, read, time.Since(began))
 		}
 	}
-	s.open.forget(toNS(rollup.Hour.Truncate(now)))
+	s.open.Forget(now)
 	if err := s.rollupDays(ctx, `day <= ?`, toNS(now.Add(-24*time.Hour))); err != nil {
 		return err
 	}
@@ -47,80 +46,6 @@ func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
 	s.marked.forgetBefore(toNS(rollup.Day.Truncate(now)))
 	s.rollupMu.Unlock()
 	return nil
-}
-
-// openHours throttles rebuilding an hour that is still filling. Every
-// rollup and scoring run rebuilds each pending hour from all its raw points
-// so that verdicts see every point stored; for the open hour of a large
-// collector (hundreds of schools with full SNMP: ten million points by the
-// half hour, about a minute of a core a rebuild) that is much of a core when
-// scoring runs every 5 minutes. So an open hour is rebuilt again only after
-// openHourCost times as long as its last rebuild took if that was over a
-// second (rebuilding open hours then takes at most a twentieth of a core),
-// and one last rebuilt
-// from openHourBig points or more at most every openHourEvery. Verdicts may
-// miss its newest points for that long; a small collector's open hour, and
-// every hour that has ended, is rebuilt on every run as before.
-type openHours struct {
-	mu   sync.Mutex
-	big  int64 // points read at which an open hour is throttled
-	last map[int64]openHour
-}
-
-type openHour struct {
-	at   time.Time     // the run's now
-	read int64         // points the rebuild read
-	took time.Duration // how long the rebuild took
-}
-
-const (
-	openHourBig   = 10_000_000
-	openHourEvery = 15 * time.Minute
-	openHourCost  = 20
-	openHourQuick = time.Second // a rebuild this quick is never throttled
-)
-
-// waits reports whether open hour h was rebuilt too recently before now to
-// be rebuilt again.
-func (o *openHours) waits(h int64, now time.Time) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	l, ok := o.last[h]
-	if !ok {
-		return false
-	}
-	big := o.big
-	if big == 0 {
-		big = openHourBig
-	}
-	var wait time.Duration
-	if l.took >= openHourQuick {
-		wait = openHourCost * l.took
-	}
-	if l.read >= big {
-		wait = max(wait, openHourEvery)
-	}
-	return now.Sub(l.at) < wait
-}
-
-func (o *openHours) rebuilt(h int64, now time.Time, read int64, took time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.last == nil {
-		o.last = map[int64]openHour{}
-	}
-	o.last[h] = openHour{now, read, took}
-}
-
-// forget drops the hours before the current one: they are no longer open.
-func (o *openHours) forget(current int64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for h := range o.last {
-		if h < current {
-			delete(o.last, h)
-		}
-	}
 }
 
 // Rollup rolls up every hour touching [from, to) that has raw points or is

@@ -153,14 +153,14 @@ func TestRollupDoesNotHoldTheWriter(t *testing.T) {
 	}
 }
 
-// An open hour rebuilt from many points waits openHourEvery before it is
+// An open hour rebuilt from many points waits OpenHourEvery before it is
 // rebuilt again, and stays pending meanwhile; once the hour has ended it is
 // rebuilt on the next run. (The test lowers "many" to 2 points.)
 func TestRollupThrottlesABigOpenHour(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	defer s.Close()
-	s.open.big = 2
+	s.open.Big = 2
 	a := benchAgent(t, s)
 	h := benchT0.Add(9 * time.Hour)
 	write := func(id string, at ...time.Duration) {
@@ -202,7 +202,7 @@ func TestRollupThrottlesABigOpenHour(t *testing.T) {
 		t.Errorf("after the hour ended: %d points, want 4 (an ended hour is not throttled)", n)
 	}
 	// A small open hour (under the threshold) is rebuilt on every run.
-	s.open.big = 1_000
+	s.open.Big = 1_000
 	h2 := h.Add(time.Hour)
 	if _, err := s.WriteBatch(ctx, store.Batch{ID: "d", Agent: a, Points: []point.Point{benchPoint(a, 1, h2.Add(time.Minute))}}, h2); err != nil {
 		t.Fatal(err)
@@ -249,34 +249,6 @@ func TestRollupInChunks(t *testing.T) {
 		if err != nil || len(bs) != 1 || bs[0].Count != int64(i+1) {
 			t.Errorf("%s: %v, %v; want one bucket of %d", a.SiteID, bs, err, i+1)
 		}
-	}
-}
-
-// An open hour waits twenty times as long as its last rebuild took when
-// that was over openHourQuick, and
-// at least openHourEvery after a rebuild from openHourBig points.
-func TestOpenHoursWait(t *testing.T) {
-	var o openHours
-	h := benchT0.UnixNano()
-	if o.waits(h, benchT0) {
-		t.Error("an hour never rebuilt waits")
-	}
-	o.rebuilt(h, benchT0, 100, 30*time.Second)
-	for _, c := range []struct {
-		after time.Duration
-		want  bool
-	}{{time.Minute, true}, {9 * time.Minute, true}, {10 * time.Minute, false}, {time.Hour, false}} {
-		if got := o.waits(h, benchT0.Add(c.after)); got != c.want {
-			t.Errorf("30 s rebuild, %v later: waits = %v, want %v", c.after, got, c.want)
-		}
-	}
-	o.rebuilt(h, benchT0, openHourBig, time.Second)
-	if !o.waits(h, benchT0.Add(14*time.Minute)) || o.waits(h, benchT0.Add(openHourEvery)) {
-		t.Error("a rebuild from openHourBig points does not wait openHourEvery")
-	}
-	o.rebuilt(h, benchT0, 100, openHourQuick-time.Millisecond)
-	if o.waits(h, benchT0) {
-		t.Error("a rebuild under openHourQuick is throttled")
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
 )
 
@@ -51,8 +52,8 @@ type Store struct {
 	// One hour is rolled up or sealed at a time: a rebuild reads from
 	// snapshots outside the writer, and must not interleave with another.
 	rollupMu sync.Mutex
-	open     openHours  // RollupPending's throttle on open hours (rollup.go)
-	marked   markedDays // the rows of rollup_pending_days (marked.go)
+	open     rollup.OpenHours // RollupPending's throttle on open hours
+	marked   markedDays       // the rows of rollup_pending_days (marked.go)
 	// testHookAggregated, when set by a test, runs after rebuildHour has
 	// read a chunk and before it writes the chunk's buckets.
 	testHookAggregated func(h time.Time)
