@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -119,15 +120,19 @@ func (s *Store) writeBatch(ctx context.Context, b store.Batch, now time.Time, ro
 				return fmt.Errorf("points: %w", err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO rollup_pending_hours(hour) SELECT unnest($1::int8[]) ON CONFLICT DO NOTHING`, hours); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO rollup_pending_sites(hour, site) SELECT unnest($1::int8[]), $2
+			ON CONFLICT (hour, site) DO UPDATE SET seq = nextval('rollup_pending_seq')`, hours, b.Agent.SiteID); err != nil {
 			return fmt.Errorf("pending hours: %w", err)
 		}
-		// Two statements, so every writer locks the two counter rows in
-		// the same order whatever their physical order in the table.
-		if _, err := tx.Exec(ctx, `UPDATE counters SET n = n + 1 WHERE name = 'batches'`); err != nil {
+		// One of counterShards rows of each total (migration 0002), so
+		// writers seldom queue on the same row. Two statements, so every
+		// writer locks its two rows in the same order whatever their
+		// physical order in the table.
+		shard := rand.IntN(counterShards)
+		if _, err := tx.Exec(ctx, `UPDATE counters SET n = n + 1 WHERE name = 'batches' AND shard = $1`, shard); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE counters SET n = n + $1 WHERE name = 'points'`, int64(len(rows)))
+		_, err = tx.Exec(ctx, `UPDATE counters SET n = n + $1 WHERE name = 'points' AND shard = $2`, int64(len(rows)), shard)
 		return err
 	})
 	if dup {
@@ -135,6 +140,9 @@ func (s *Store) writeBatch(ctx context.Context, b store.Batch, now time.Time, ro
 	}
 	return false, err
 }
+
+// counterShards is how many rows each running total is kept in.
+const counterShards = 16
 
 // maxPartitionRetries bounds how often a batch is retried when a Prune
 // dropped its day's partition under it.

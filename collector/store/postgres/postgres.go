@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
 )
 
@@ -49,6 +50,12 @@ type Store struct {
 	// Days whose points partition is known to exist, by day start (ns).
 	partMu sync.Mutex
 	parts  map[int64]bool
+
+	open rollup.OpenHours // RollupPending's throttle on open hours
+
+	// testHookAggregated, when set by a test, runs after rebuildHour has
+	// read a chunk of sites and before it writes their buckets.
+	testHookAggregated func(h time.Time, sites []string)
 }
 
 var _ store.Store = (*Store)(nil)

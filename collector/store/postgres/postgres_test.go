@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/probity-edu/probity/collector/store"
 	"github.com/probity-edu/probity/collector/store/storetest"
 	"github.com/probity-edu/probity/internal/point"
@@ -58,6 +60,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("BadDSN", testBadDSN)
 	t.Run("TryLead", testTryLead)
 	t.Run("RollupInChunks", testRollupInChunks)
+	t.Run("RollupPendingSites", testRollupPendingSites)
 }
 
 // With every site its own chunk, an hour's rollup still gives each site
@@ -87,6 +90,91 @@ func testRollupInChunks(t *testing.T) {
 		if err != nil || len(bs) != 1 || bs[0].Count != int64(i+1) {
 			t.Errorf("%s: %v, %v; want one bucket of %d", site, bs, err, i+1)
 		}
+	}
+}
+
+// An hour's rollup does not keep writers out: a batch written to the hour
+// while its sites are being aggregated is stored at once, its site stays
+// pending and the next run counts it. A late batch makes the next run
+// rebuild only its own site's hour.
+func testRollupPendingSites(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openNew(t, pg(t))
+	defer s.Close()
+	defer func(n int) { rollupSites = n }(rollupSites)
+	rollupSites = 1
+	sites := []string{"ash", "birch", "cedar"}
+	agents := map[string]store.Agent{}
+	for _, site := range sites {
+		a := agent(t, s, site)
+		agents[site] = a
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: "b-" + site, Agent: a, Points: pings(a, t0.Add(time.Minute))}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var read [][]string
+	written := false
+	s.testHookAggregated = func(_ time.Time, chunk []string) {
+		read = append(read, chunk)
+		if written {
+			return
+		}
+		written = true
+		// With writers kept out of the hour this would never return.
+		a := agents["cedar"]
+		if _, err := s.WriteBatch(ctx, store.Batch{ID: "during", Agent: a, Points: pings(a, t0.Add(2*time.Minute))}, t0); err != nil {
+			t.Errorf("writing during the rollup: %v", err)
+		}
+	}
+	count := func(site string) int64 {
+		t.Helper()
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: site, Measurement: "ping", Field: "rtt_ms", From: t0, To: t0.Add(time.Hour)})
+		if err != nil || len(bs) != 1 {
+			t.Fatalf("%s: %v, %v; want one bucket", site, bs, err)
+		}
+		return bs[0].Count
+	}
+	pending := func() []string {
+		t.Helper()
+		rows, err := s.pool.Query(ctx, `SELECT site FROM rollup_pending_sites ORDER BY site`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if err := s.RollupPending(ctx, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !written || len(read) != 3 {
+		t.Fatalf("first run aggregated %v; want the three sites one at a time", read)
+	}
+	if got := pending(); !slices.Equal(got, []string{"cedar"}) {
+		t.Errorf("pending after a write during the rollup = %v, want [cedar]", got)
+	}
+	read = nil
+	if err := s.RollupPending(ctx, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(read[0], []string{"cedar"}) || len(read) != 1 || count("cedar") != 2 || count("ash") != 1 {
+		t.Errorf("second run aggregated %v; cedar counts %d, ash %d; want [[cedar]], 2, 1", read, count("cedar"), count("ash"))
+	}
+	a := agents["birch"]
+	if _, err := s.WriteBatch(ctx, store.Batch{ID: "late", Agent: a, Points: pings(a, t0.Add(50*time.Minute))}, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	read = nil
+	if err := s.RollupPending(ctx, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if len(read) != 1 || !slices.Equal(read[0], []string{"birch"}) || count("birch") != 2 {
+		t.Errorf("after a late batch the run aggregated %v, birch counts %d; want [[birch]], 2", read, count("birch"))
+	}
+	if got := pending(); len(got) != 0 {
+		t.Errorf("pending after the runs = %v, want none", got)
 	}
 }
 

@@ -61,7 +61,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 			break
 		}
 		prev = toNS(h)
-		n, err := s.rollupHour(ctx, h, seal)
+		n, _, err := s.rollupHour(ctx, h, seal)
 		if err != nil {
 			return total, fmt.Errorf("postgres: prune hour %s: %w", h.Format(time.RFC3339), err)
 		}
@@ -115,7 +115,7 @@ func (s *Store) dropDay(ctx context.Context, d int64) (int64, error) {
 			return err
 		}
 		if n > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE counters SET n = n - $1 WHERE name = 'points'`, n); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE counters SET n = n - $1 WHERE name = 'points' AND shard = 0`, n); err != nil {
 				return err
 			}
 		}
@@ -141,7 +141,7 @@ func (s *Store) pruneBatches(ctx context.Context, cut int64) error {
 			// Not in one transaction with the delete: a count off by a
 			// crash between the two only skews /metrics, and an
 			// autocommit delete keeps the chunk's locks short.
-			if _, err := s.pool.Exec(ctx, `UPDATE counters SET n = n - $1 WHERE name = 'batches'`, n); err != nil {
+			if _, err := s.pool.Exec(ctx, `UPDATE counters SET n = n - $1 WHERE name = 'batches' AND shard = 0`, n); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,15 +18,26 @@ import (
 // pending days that ended by now (a day still filling waits, so its daily
 // bucket is built once rather than on every run).
 func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
-	hours, err := s.int64s(ctx, `SELECT hour FROM rollup_pending_hours ORDER BY hour`)
+	hours, err := s.int64s(ctx, `SELECT DISTINCT hour FROM rollup_pending_sites ORDER BY hour`)
 	if err != nil {
 		return fmt.Errorf("postgres: rollup: pending hours: %w", err)
 	}
 	for _, h := range hours {
-		if _, err := s.rollupHour(ctx, fromNS(h), rebuild); err != nil {
-			return fmt.Errorf("postgres: rollup hour %s: %w", fromNS(h).Format(time.RFC3339), err)
+		t := fromNS(h)
+		open := t.Add(time.Hour).After(now)
+		if open && s.open.Waits(t, now) {
+			continue // still pending: a later run takes it
+		}
+		began := time.Now()
+		_, read, err := s.rollupHour(ctx, t, rebuildPending)
+		if err != nil {
+			return fmt.Errorf("postgres: rollup hour %s: %w", t.Format(time.RFC3339), err)
+		}
+		if open {
+			s.open.Rebuilt(t, now, read, time.Since(began))
 		}
 	}
+	s.open.Forget(now)
 	return s.rollupDays(ctx, `day <= $1`, toNS(now.Add(-24*time.Hour)))
 }
 
@@ -38,8 +50,8 @@ func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 	}
 	// Skip the empty hours outside the data, so a wide range is cheap.
 	var lo, hi *int64
-	if err := s.pool.QueryRow(ctx, `SELECT LEAST((SELECT MIN(time) FROM points), (SELECT MIN(hour) FROM rollup_pending_hours)),
-		GREATEST((SELECT MAX(time) FROM points), (SELECT MAX(hour) FROM rollup_pending_hours))`).Scan(&lo, &hi); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT LEAST((SELECT MIN(time) FROM points), (SELECT MIN(hour) FROM rollup_pending_sites)),
+		GREATEST((SELECT MAX(time) FROM points), (SELECT MAX(hour) FROM rollup_pending_sites))`).Scan(&lo, &hi); err != nil {
 		return fmt.Errorf("postgres: rollup: data range: %w", err)
 	}
 	if lo != nil {
@@ -52,7 +64,7 @@ func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 			end = last
 		}
 		for h := start; h.Before(end); h = h.Add(time.Hour) {
-			if _, err := s.rollupHour(ctx, h, rebuild); err != nil {
+			if _, _, err := s.rollupHour(ctx, h, rebuild); err != nil {
 				return fmt.Errorf("postgres: rollup hour %s: %w", h.Format(time.RFC3339), err)
 			}
 		}
@@ -63,17 +75,25 @@ func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 type hourMode int
 
 const (
-	rebuild  hourMode = iota // Rollup, RollupPending
-	seal                     // Prune: roll up if pending, then delete the raw points
-	sealKeep                 // Prune of a whole day: as seal, but the caller drops the partition
+	rebuild        hourMode = iota // Rollup: every site of the hour
+	rebuildPending                 // RollupPending: the hour's pending sites
+	seal                           // Prune: roll up if pending, then delete the raw points
+	sealKeep                       // Prune of a whole day: as seal, but the caller drops the partition
 )
 
-// rollupHour rolls up hour h in its own transaction and returns how many
-// raw points it deleted; see rollupHourTx.
-func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int64, error) {
-	var deleted int64
+// rollupHour rolls up hour h and returns how many raw points it deleted
+// and, for a rebuild, how many it read.
+// An unsealed hour is rebuilt without keeping writers out (rebuildHour);
+// a sealed one, or one being sealed, in one transaction holding the hour's
+// lock (rollupHourTx).
+func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (deleted, read int64, err error) {
+	if mode == rebuild || mode == rebuildPending {
+		if done, read, err := s.rebuildHour(ctx, h, mode == rebuild); done || err != nil {
+			return 0, read, err
+		}
+	}
 	var created map[sidKey]int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockRollups(ctx, tx); err != nil {
 			return err
 		}
@@ -85,10 +105,10 @@ func (s *Store) rollupHour(ctx context.Context, h time.Time, mode hourMode) (int
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s.cacheSIDs(created)
-	return deleted, nil
+	return deleted, 0, nil
 }
 
 // rollupHourTx rolls up hour h in tx, which holds the rollup lock and the
@@ -104,12 +124,12 @@ func (s *Store) rollupHourTx(ctx context.Context, tx pgx.Tx, h time.Time, mode h
 	}
 	hns := toNS(h)
 	var pending bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_pending_hours WHERE hour = $1)`, hns).Scan(&pending); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_pending_sites WHERE hour = $1)`, hns).Scan(&pending); err != nil {
 		return 0, nil, err
 	}
 	sealed, dropping := hns < rawH, hns < hourlyH
 	created = map[sidKey]int64{}
-	if !dropping && (sealed || pending || mode == rebuild) {
+	if !dropping && (sealed || pending || mode == rebuild || mode == rebuildPending) {
 		// A few sites at a time, so that memory holds a chunk's buckets
 		// rather than the whole hour's of every school (a collector of
 		// 1,750 schools ran out of memory at 24 GB aggregating them all).
@@ -120,7 +140,7 @@ func (s *Store) rollupHourTx(ctx context.Context, tx pgx.Tx, h time.Time, mode h
 		for len(sites) > 0 {
 			chunk := sites[:min(len(sites), rollupSites)]
 			sites = sites[len(chunk):]
-			bs, err := aggregateHour(ctx, tx, h, chunk)
+			bs, _, err := aggregateHour(ctx, tx, h, chunk)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -159,14 +179,113 @@ func (s *Store) rollupHourTx(ctx context.Context, tx pgx.Tx, h time.Time, mode h
 			return 0, nil, err
 		}
 	}
-	_, err = tx.Exec(ctx, `DELETE FROM rollup_pending_hours WHERE hour = $1`, hns)
+	_, err = tx.Exec(ctx, `DELETE FROM rollup_pending_sites WHERE hour = $1`, hns)
 	return deleted, created, err
 }
 
-func horizons(ctx context.Context, tx pgx.Tx) (raw, hourly int64, err error) {
-	err = tx.QueryRow(ctx, `SELECT
+// rebuildHour rebuilds an unsealed hour's buckets while ingest goes on:
+// those of every site with all, else of the sites marked pending in the
+// hour. Each chunk of rollupSites sites is read, aggregated and written in
+// a transaction of its own that takes no lock writers wait on, and a site
+// stays pending if anything was written to it meanwhile (its stamp moved),
+// so the next run counts those points too. An hour that is sealed or
+// dropping is left to rollupHourTx: done is false and nothing was written.
+func (s *Store) rebuildHour(ctx context.Context, h time.Time, all bool) (done bool, read int64, err error) {
+	hns := toNS(h)
+	var rawH, hourlyH int64
+	if err := s.pool.QueryRow(ctx, horizonsSQL).Scan(&rawH, &hourlyH); err != nil || hns < rawH || hns < hourlyH {
+		return false, 0, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT site, seq FROM rollup_pending_sites WHERE hour = $1`, hns)
+	if err != nil {
+		return false, 0, err
+	}
+	marks := map[string]int64{}
+	var site string
+	var seq int64
+	_, err = pgx.ForEachRow(rows, []any{&site, &seq}, func() error { marks[site] = seq; return nil })
+	if err != nil {
+		return false, 0, err
+	}
+	var sites []string
+	if all {
+		if sites, err = siteIDs(ctx, s.pool); err != nil {
+			return false, 0, err
+		}
+	} else {
+		sites = slices.Sorted(maps.Keys(marks))
+	}
+	for len(sites) > 0 {
+		chunk := sites[:min(len(sites), rollupSites)]
+		sites = sites[len(chunk):]
+		var created map[sidKey]int64
+		sealed := false
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			// Serialises the bookkeeping with other rollups and Prune,
+			// not with writers.
+			if err := lockRollups(ctx, tx); err != nil {
+				return err
+			}
+			// A Prune may have sealed the hour since: its late points must
+			// then be merged into its buckets, not replace them.
+			rawH, hourlyH, err := horizons(ctx, tx)
+			if sealed = hns < rawH || hns < hourlyH; err != nil || sealed {
+				return err
+			}
+			bs, n, err := aggregateHour(ctx, tx, h, chunk)
+			read += n
+			if s.testHookAggregated != nil {
+				s.testHookAggregated(h, chunk)
+			}
+			if err != nil || len(bs) == 0 {
+				return err
+			}
+			var ids []int64
+			if ids, created, err = s.sids(ctx, tx, bs); err != nil {
+				return err
+			}
+			if err := upsert(ctx, tx, "rollups_hourly", ids, bs); err != nil {
+				return err
+			}
+			return markDays(ctx, tx, ids, rollup.Day.Truncate(h))
+		})
+		if err != nil || sealed {
+			return false, read, err
+		}
+		s.cacheSIDs(created)
+	}
+	if len(marks) == 0 {
+		return true, read, nil
+	}
+	names := slices.Collect(maps.Keys(marks))
+	seqs := make([]int64, len(names))
+	for i, n := range names {
+		seqs[i] = marks[n]
+	}
+	sealed := false
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// Under the rollup lock: a Prune that sealed the hour since has
+		// taken the marks itself.
+		if err := lockRollups(ctx, tx); err != nil {
+			return err
+		}
+		rawH, hourlyH, err := horizons(ctx, tx)
+		if sealed = hns < rawH || hns < hourlyH; err != nil || sealed {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM rollup_pending_sites p USING unnest($2::text[], $3::int8[]) AS m(site, seq)
+			WHERE p.hour = $1 AND p.site = m.site AND p.seq = m.seq`, hns, names, seqs)
+		return err
+	})
+	return !sealed, read, err
+}
+
+const horizonsSQL = `SELECT
 		COALESCE((SELECT at FROM rollup_horizons WHERE name = 'raw'), 0),
-		COALESCE((SELECT at FROM rollup_horizons WHERE name = 'hourly'), 0)`).Scan(&raw, &hourly)
+		COALESCE((SELECT at FROM rollup_horizons WHERE name = 'hourly'), 0)`
+
+func horizons(ctx context.Context, tx pgx.Tx) (raw, hourly int64, err error) {
+	err = tx.QueryRow(ctx, horizonsSQL).Scan(&raw, &hourly)
 	return raw, hourly, err
 }
 
@@ -177,7 +296,9 @@ var rollupSites = 64
 
 // siteIDs lists every site; sites are never deleted, and every point's
 // site is one of them.
-func siteIDs(ctx context.Context, tx pgx.Tx) ([]string, error) {
+func siteIDs(ctx context.Context, tx interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT id FROM sites ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -185,12 +306,13 @@ func siteIDs(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// aggregateHour rolls up the raw points of hour h of the given sites.
-func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time, sites []string) ([]rollup.Bucket, error) {
+// aggregateHour rolls up the raw points of hour h of the given sites and
+// says how many it read.
+func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time, sites []string) (bs []rollup.Bucket, read int64, err error) {
 	rows, err := tx.Query(ctx, `SELECT site, measurement, series, tags, fields, time FROM points
 		WHERE time >= $1 AND time < $2 AND site = ANY($3::text[]) ORDER BY time`, toNS(h), toNS(h.Add(time.Hour)), sites)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	agg := rollup.NewAggregator(rollup.Hour)
@@ -201,25 +323,26 @@ func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time, sites []string) 
 	var ns int64
 	for rows.Next() {
 		if err := rows.Scan(&site, &measurement, &series, &tagsJS, &fieldsJS, &ns); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		tags, ok := tagsOf[[2]string{site, series}]
 		if !ok {
 			if tags, err = d.DecodeTags(tagsJS); err != nil {
-				return nil, fmt.Errorf("%s: %w", series, err)
+				return nil, 0, fmt.Errorf("%s: %w", series, err)
 			}
 			tagsOf[[2]string{site, series}] = tags
 		}
 		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", series, err)
+			return nil, 0, fmt.Errorf("%s: %w", series, err)
 		}
 		agg.Add(site, measurement, series, tags, fields, fromNS(ns))
+		read++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return agg.Buckets(), nil
+	return agg.Buckets(), read, nil
 }
 
 // mergeExisting adds the stored hourly bucket, if any, to each of bs.
@@ -257,7 +380,7 @@ func deletePoints(ctx context.Context, tx pgx.Tx, h time.Time) (int64, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	_, err = tx.Exec(ctx, `UPDATE counters SET n = n - $1 WHERE name = 'points'`, n)
+	_, err = tx.Exec(ctx, `UPDATE counters SET n = n - $1 WHERE name = 'points' AND shard = 0`, n)
 	return n, err
 }
 

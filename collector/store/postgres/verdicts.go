@@ -152,8 +152,8 @@ func withSite(vs []store.Verdict, site string) []store.Verdict {
 func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	var st store.Stats
 	err := s.pool.QueryRow(ctx, `SELECT
-		(SELECT n FROM counters WHERE name = 'points'),
-		(SELECT n FROM counters WHERE name = 'batches'),
+		(SELECT SUM(n)::int8 FROM counters WHERE name = 'points'),
+		(SELECT SUM(n)::int8 FROM counters WHERE name = 'batches'),
 		(SELECT COUNT(*) FROM sites),
 		(SELECT COUNT(*) FROM agents)`).Scan(&st.Points, &st.Batches, &st.Sites, &st.Agents)
 	if err != nil {
