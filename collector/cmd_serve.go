@@ -53,7 +53,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		inflight = -1
 	}
 	srv := &api.Server{Store: st, Auth: authn, Catalogue: cat, MaxBody: int64(cfg.Ingest.MaxBody), MaxInflightWrites: inflight,
-		TrustedProxies: proxies, Log: log.With("component", "api")}
+		WriteLatencyTarget: cfg.Ingest.WriteLatencyTarget, TrustedProxies: proxies, Log: log.With("component", "api")}
 	pages := &web.Server{Store: st, Catalogue: cat, Auth: authn, SecureCookies: cfg.Web.SecureCookies, Log: log.With("component", "web")}
 	var speed *speedtest.Server
 	if cfg.Speedtest.Enabled {
@@ -117,7 +117,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("collector listening", "version", version.Version, "url", "http://"+ln.Addr().String(), "store", storeName(cfg), "catalogue", cat.Version,
-		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies), "max_inflight_writes", cfg.Ingest.MaxInflightWrites, "influx", cfg.Influx.URL)
+		"speedtest", cfg.Speedtest.Enabled, "trusted_proxies", len(proxies), "max_inflight_writes", cfg.Ingest.MaxInflightWrites,
+		"write_latency_target", cfg.Ingest.WriteLatencyTarget, "influx", cfg.Influx.URL)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:

@@ -1,9 +1,14 @@
 package api
 
 import (
+	"container/list"
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -16,13 +21,21 @@ import (
 // writes it does take are answered in bounded time; agents keep refused
 // batches in their spool and send them later.
 
-// DefaultMaxInflightWrites bounds writes in progress when Server sets none.
-// SQLite's group writer commits up to 512 batches a transaction, so 1,024
-// is one group committing and a full one waiting: the writer never starves,
-// and a write waits at most about two commits. In normal operation (2,000
-// schools send about 1,000 batches a second, each answered in a few ms)
-// only tens are in progress, so the limit is only reached under overload.
+// DefaultMaxInflightWrites bounds writes in progress when Server sets none;
+// the adaptive limit starts there and never passes it. SQLite's group
+// writer commits up to 512 batches a transaction, so 1,024 is one group
+// committing and a full one waiting: the writer never starves. In normal
+// operation (2,000 schools send about 1,000 batches a second, each
+// answered in a few ms) only tens are in progress, so the limit is only
+// reached under overload.
 const DefaultMaxInflightWrites = 1024
+
+// DefaultWriteLatencyTarget is the mean write latency (admission to the
+// store's answer) the limit adapts to keep, when Server sets none. Agents
+// ship every 2 s, so a write answered in a quarter of that keeps each in
+// step; a healthy store answers in a few ms, so only writes queueing
+// behind an overloaded store come near it.
+const DefaultWriteLatencyTarget = 500 * time.Millisecond
 
 const (
 	// admissionWait is how long a write waits for a slot before it is
@@ -41,68 +54,192 @@ const (
 	// busyLogEvery spaces the log lines of an overload: one line every so
 	// often with the refusals since the last, not one per request.
 	busyLogEvery = 5 * time.Second
+
+	// adaptEvery is how often the limit is reconsidered. Under overload a
+	// second holds hundreds of writes, enough for a steady mean, and is
+	// about two latencies at the target, so a change shows in the next
+	// interval's writes before the limit moves again.
+	adaptEvery = time.Second
+	// adaptFloor is the least the limit falls to (or max_inflight_writes,
+	// if smaller). Below it a group commit has too few batches to share
+	// its fsync and PostgreSQL too few writes for its connections, so
+	// throughput would fall while latency barely improves; on a store
+	// slow for other reasons than queueing (a disk stall) it also bounds
+	// how far a limit can fall that is not to blame.
+	adaptFloor = 16
+	// A slow interval multiplies the limit by 3/4: gentler than halving,
+	// because the latencies measured lag the limit by up to an interval
+	// and halving on stale news overshoots; still 1,024 falls to about
+	// 430 (the 500 ms target at 870 batches a second) in three intervals.
+	adaptDecreaseNum, adaptDecreaseDen = 3, 4
+	// A fast interval in which the limit was binding grows it by an
+	// eighth: a small step past the last good limit (a big one would
+	// overshoot into a slow interval at once), yet proportional, so it
+	// climbs from the floor back to 1,024 in 37 intervals rather than
+	// 1,000 of +1.
+	adaptIncreaseDiv = 8
 )
 
 // admission bounds writes in progress: from admission until the store
-// has answered.
+// has answered. The bound adapts to the store: each admitted write's
+// latency (admission to release) is measured, and once per adaptEvery the
+// limit shrinks if the interval's mean was over the target, or grows if it
+// was not and the limit made a write wait or refused it. By Little's law
+// the writes in progress are the store's rate times their latency, so one
+// fixed number cannot suit a Raspberry Pi and a server: at the configured
+// maximum a slow store makes every admitted write wait seconds.
 type admission struct {
-	slots chan struct{} // nil: no limit
-	wait  time.Duration
-	log   *slog.Logger
+	max    int // the configured bound, which the limit never passes; 0: no limit
+	floor  int // the limit never falls below this
+	wait   time.Duration
+	target time.Duration
+	now    func() time.Time // time.Now; a fake clock in tests
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	cur     int       // the limit now, floor to max
+	n       int       // admitted and not yet released
+	waiters list.List // of chan struct{}, oldest first; closed when given a slot
+	// The interval since the limit was last reconsidered: the writes
+	// released in it, their summed latency, and whether the limit made a
+	// write wait or refused one.
+	since   time.Time
+	done    int
+	total   time.Duration
+	binding bool
 
 	refused atomic.Int64 // since the last log line
 	lastLog atomic.Int64 // unix nanoseconds of the last log line
 }
 
-// newAdmission limits writes in progress to limit (none when limit <= 0),
-// each waiting up to wait for a slot.
-func newAdmission(limit int, wait time.Duration, log *slog.Logger) *admission {
-	a := &admission{wait: wait, log: log}
-	if limit > 0 {
-		a.slots = make(chan struct{}, limit)
-	}
+// newAdmission limits writes in progress to at most maxInflight (none when
+// it is 0 or less), adapting the limit to keep their mean latency near
+// target; each write waits up to wait for a slot.
+func newAdmission(maxInflight int, target, wait time.Duration, log *slog.Logger) *admission {
+	maxInflight = max(maxInflight, 0)
+	a := &admission{max: maxInflight, floor: min(adaptFloor, maxInflight), wait: wait, target: target, now: time.Now, log: log}
+	a.cur = a.max
+	a.since = a.now()
 	return a
 }
 
-// limit is the most writes in progress; 0 for no limit.
-func (a *admission) limit() int { return cap(a.slots) }
+// limit is the most writes in progress now; 0 for no limit.
+func (a *admission) limit() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// An idle collector's last interval is judged here too, so /metrics
+	// shows the limit its writes earned.
+	a.adaptLocked(a.now())
+	return a.cur
+}
 
 // inProgress is the writes admitted and not yet released.
-func (a *admission) inProgress() int { return len(a.slots) }
+func (a *admission) inProgress() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
+}
 
 // acquire takes a slot, waiting up to a.wait (or until ctx ends); false
 // means the caller must refuse the write. A true must be paired with
-// release.
-func (a *admission) acquire(ctx context.Context) bool {
-	if a.slots == nil {
-		return true
+// release, given the time returned.
+func (a *admission) acquire(ctx context.Context) (time.Time, bool) {
+	a.mu.Lock()
+	now := a.now()
+	a.adaptLocked(now)
+	// Waiters first: a slot freed goes to the oldest, so a write that
+	// arrives now does not overtake one that has waited.
+	if a.max == 0 || (a.n < a.cur && a.waiters.Len() == 0) {
+		a.n++
+		a.mu.Unlock()
+		return now, true
 	}
-	select {
-	case a.slots <- struct{}{}:
-		return true
-	default:
-	}
+	a.binding = true
 	if a.wait <= 0 {
+		a.mu.Unlock()
 		a.refuse()
-		return false
+		return time.Time{}, false
 	}
+	// Each waiter has its own channel, closed when release hands it a
+	// slot: one release wakes one waiter, not all of them.
+	ready := make(chan struct{})
+	e := a.waiters.PushBack(ready)
+	a.mu.Unlock()
 	t := time.NewTimer(a.wait)
 	defer t.Stop()
 	select {
-	case a.slots <- struct{}{}:
-		return true
+	case <-ready:
+		return a.now(), true
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	a.mu.Lock()
+	select {
+	case <-ready: // given a slot as the wait ended: it is taken, so use it
+		a.mu.Unlock()
+		return a.now(), true
+	default:
+	}
+	a.waiters.Remove(e)
+	a.mu.Unlock()
 	a.refuse()
-	return false
+	return time.Time{}, false
 }
 
-// release gives back a slot taken by acquire.
-func (a *admission) release() {
-	if a.slots != nil {
-		<-a.slots
+// release gives back a slot taken by acquire at admitted, counting the
+// write's latency towards the limit.
+func (a *admission) release(admitted time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	a.adaptLocked(now)
+	a.n--
+	if a.max > 0 {
+		a.done++
+		a.total += now.Sub(admitted)
+		a.grantLocked()
 	}
+}
+
+// grantLocked hands free slots to waiters, oldest first.
+func (a *admission) grantLocked() {
+	for a.n < a.cur && a.waiters.Len() > 0 {
+		close(a.waiters.Remove(a.waiters.Front()).(chan struct{}))
+		a.n++
+	}
+}
+
+// adaptLocked reconsiders the limit once adaptEvery has passed since it
+// last did, from the writes released since.
+func (a *admission) adaptLocked(now time.Time) {
+	if a.max == 0 || now.Sub(a.since) < adaptEvery {
+		return
+	}
+	if a.done > 0 {
+		mean := a.total / time.Duration(a.done)
+		old := a.cur
+		a.cur = nextLimit(a.cur, a.floor, a.max, mean > a.target, a.binding)
+		if a.cur != old {
+			a.log.Debug("write limit adapted", "limit", a.cur, "was", old, "mean_write", mean, "writes", a.done, "target", a.target)
+		}
+		a.grantLocked()
+	}
+	a.since, a.done, a.total, a.binding = now, 0, 0, false
+}
+
+// nextLimit is the limit after an interval whose writes were slow (mean
+// latency over the target) or not, and in which the limit was binding (a
+// write waited or was refused) or not; it stays within lo to hi.
+func nextLimit(cur, lo, hi int, slow, binding bool) int {
+	switch {
+	case slow:
+		return max(lo, cur*adaptDecreaseNum/adaptDecreaseDen)
+	case binding:
+		return min(hi, cur+max(1, cur/adaptIncreaseDiv))
+	}
+	// Not binding: the limit was not what held writes back, so their
+	// latency says nothing about a larger one.
+	return cur
 }
 
 // refuse counts a refusal and logs the refusals at most every
@@ -116,7 +253,7 @@ func (a *admission) refuse() {
 	}
 	n := a.refused.Swap(0)
 	a.log.Warn("collector busy: refusing writes with 503; agents keep them and send them later",
-		"refused", n, "in_progress", a.inProgress(), "max_inflight_writes", a.limit())
+		"refused", n, "in_progress", a.inProgress(), "limit", a.limit(), "max_inflight_writes", a.max)
 }
 
 // retryAfter is the Retry-After of a refusal, in seconds.
@@ -125,8 +262,10 @@ func retryAfter() int {
 }
 
 // busy counts a refused write on /metrics and says what to tell its
-// sender: the writes in progress (the limit, reached) and Retry-After.
-func (s *Server) busy() (inProgress, retryAfterSecs int) {
+// sender, with Retry-After set on w.
+func (s *Server) busy(w http.ResponseWriter) string {
 	s.m.rejected.WithLabelValues("busy").Inc()
-	return s.adm.limit(), retryAfter()
+	after := retryAfter()
+	w.Header().Set("Retry-After", strconv.Itoa(after))
+	return fmt.Sprintf("collector busy: %d writes in progress, limit %d; retry after %d s", s.adm.inProgress(), s.adm.limit(), after)
 }

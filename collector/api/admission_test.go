@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,11 +20,13 @@ import (
 	"github.com/probity-edu/probity/internal/wire"
 )
 
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 func TestAdmissionLimit(t *testing.T) {
-	a := newAdmission(2, 20*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a := newAdmission(2, time.Hour, 20*time.Millisecond, discard)
 	ctx := context.Background()
 	for range 2 {
-		if !a.acquire(ctx) {
+		if _, ok := a.acquire(ctx); !ok {
 			t.Fatal("under the limit: refused")
 		}
 	}
@@ -31,43 +34,46 @@ func TestAdmissionLimit(t *testing.T) {
 		t.Fatalf("in progress %d of %d, want 2 of 2", a.inProgress(), a.limit())
 	}
 	t0 := time.Now()
-	if a.acquire(ctx) {
+	if _, ok := a.acquire(ctx); ok {
 		t.Fatal("over the limit: admitted")
 	}
 	if d := time.Since(t0); d < 20*time.Millisecond || d > 2*time.Second {
 		t.Errorf("refused after %s, want after the 20ms wait", d)
 	}
 	// A slot freed during the wait is taken.
-	big := newAdmission(1, 5*time.Second, a.log)
-	big.acquire(ctx)
-	go func() { time.Sleep(5 * time.Millisecond); big.release() }()
-	if !big.acquire(ctx) {
+	big := newAdmission(1, time.Hour, 5*time.Second, discard)
+	at, _ := big.acquire(ctx)
+	go func() { time.Sleep(5 * time.Millisecond); big.release(at) }()
+	if _, ok := big.acquire(ctx); !ok {
 		t.Fatal("a slot freed while waiting was not taken")
 	}
 	// A request that goes away stops waiting.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if big.acquire(cctx) {
+	if _, ok := big.acquire(cctx); ok {
 		t.Fatal("admitted with its context ended")
 	}
+	if big.inProgress() != 1 || big.waiters.Len() != 0 {
+		t.Errorf("after a refusal: %d in progress, %d waiting; want 1 and 0", big.inProgress(), big.waiters.Len())
+	}
 	// No limit.
-	none := newAdmission(0, 0, a.log)
+	none := newAdmission(0, time.Hour, 0, discard)
 	for range 10_000 {
-		if !none.acquire(ctx) {
+		if _, ok := none.acquire(ctx); !ok {
 			t.Fatal("no limit: refused")
 		}
 	}
-	none.release()
-	if none.limit() != 0 {
-		t.Errorf("no limit: limit %d", none.limit())
+	none.release(time.Now())
+	if none.limit() != 0 || none.inProgress() != 9_999 {
+		t.Errorf("no limit: limit %d, %d in progress", none.limit(), none.inProgress())
 	}
 }
 
 func TestAdmissionNoWait(t *testing.T) {
-	a := newAdmission(1, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a := newAdmission(1, time.Hour, 0, discard)
 	a.acquire(context.Background())
 	t0 := time.Now()
-	if a.acquire(context.Background()) {
+	if _, ok := a.acquire(context.Background()); ok {
 		t.Fatal("over the limit: admitted")
 	}
 	if d := time.Since(t0); d > time.Second {
@@ -75,11 +81,349 @@ func TestAdmissionNoWait(t *testing.T) {
 	}
 }
 
+// TestAdmissionWaitersInTurn: slots freed go to waiters oldest first, one
+// each, and never past the limit, however many acquire and release at once.
+func TestAdmissionWaitersInTurn(t *testing.T) {
+	ctx := context.Background()
+	a := newAdmission(1, time.Hour, 5*time.Second, discard)
+	at, _ := a.acquire(ctx)
+	order := make(chan int, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at, ok := a.acquire(ctx)
+			if !ok {
+				t.Error("waiter refused")
+				return
+			}
+			order <- i
+			a.release(at)
+		}()
+		// Each in the queue before the next starts.
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			a.mu.Lock()
+			n := a.waiters.Len()
+			a.mu.Unlock()
+			if n == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiter %d never queued", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	a.release(at)
+	wg.Wait()
+	close(order)
+	var got []int
+	for i := range order {
+		got = append(got, i)
+	}
+	if fmt.Sprint(got) != "[0 1 2]" {
+		t.Errorf("waiters admitted in order %v, want [0 1 2]", got)
+	}
+
+	// Many at once, some waiting, some refused: never more than the limit.
+	b := newAdmission(4, time.Hour, time.Millisecond, discard)
+	var inside, most atomic.Int64
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				at, ok := b.acquire(ctx)
+				if !ok {
+					continue
+				}
+				n := inside.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				time.Sleep(10 * time.Microsecond)
+				inside.Add(-1)
+				b.release(at)
+			}
+		}()
+	}
+	wg.Wait()
+	if most.Load() > 4 || b.inProgress() != 0 || b.waiters.Len() != 0 {
+		t.Errorf("at most %d inside (limit 4), %d in progress and %d waiting after", most.Load(), b.inProgress(), b.waiters.Len())
+	}
+}
+
+// fakeClock is the adaptive limit's clock in tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// newFakeAdmission is an admission on a fake clock that refuses at once
+// past its limit, with a target of 100ms.
+func newFakeAdmission(maxInflight int) (*admission, *fakeClock) {
+	clk := &fakeClock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
+	a := newAdmission(maxInflight, 100*time.Millisecond, 0, discard)
+	a.now = clk.now
+	a.since = clk.now()
+	return a, clk
+}
+
+const (
+	slowWrite = 300 * time.Millisecond // over newFakeAdmission's target
+	fastWrite = 10 * time.Millisecond  // under it
+)
+
+// interval offers a writes at the start of one adaptEvery, each taking lat
+// (under adaptEvery), and moves the clock to the next interval. Offered
+// more than its limit, the limit is binding. It returns the limit after
+// the interval and the writes refused in it.
+func interval(a *admission, clk *fakeClock, offered int, lat time.Duration) (limit, refused int) {
+	var admitted []time.Time
+	for range offered {
+		if at, ok := a.acquire(context.Background()); ok {
+			admitted = append(admitted, at)
+		} else {
+			refused++
+		}
+	}
+	clk.add(lat)
+	for _, at := range admitted {
+		a.release(at)
+	}
+	clk.add(adaptEvery - lat)
+	return a.limit(), refused
+}
+
+// TestAdaptiveLimitFalls: slow writes shrink the limit by a quarter an
+// interval, down to the floor and no further.
+func TestAdaptiveLimitFalls(t *testing.T) {
+	a, clk := newFakeAdmission(1024)
+	if a.limit() != 1024 {
+		t.Fatalf("starts at %d, want the maximum 1024", a.limit())
+	}
+	want := []int{768, 576, 432}
+	for i, w := range want {
+		if got, _ := interval(a, clk, 2000, slowWrite); got != w {
+			t.Fatalf("slow interval %d: limit %d, want %d", i+1, got, w)
+		}
+	}
+	last := 432
+	for i := range 30 {
+		got, refused := interval(a, clk, 2000, slowWrite)
+		if got > last || got < adaptFloor {
+			t.Fatalf("slow interval %d: limit %d after %d, want at most that and at least %d", i+4, got, last, adaptFloor)
+		}
+		if refused != 2000-last {
+			t.Fatalf("slow interval %d: %d of 2000 refused at limit %d", i+4, refused, last)
+		}
+		last = got
+	}
+	if last != adaptFloor {
+		t.Errorf("after 33 slow intervals: limit %d, want the floor %d", last, adaptFloor)
+	}
+	// Slow when not binding shrinks it too: the writes are slow anyway.
+	b, clk := newFakeAdmission(1024)
+	if got, _ := interval(b, clk, 10, slowWrite); got != 768 {
+		t.Errorf("slow, not binding: limit %d, want 768", got)
+	}
+}
+
+// TestAdaptiveLimitRecovers: fast writes held back by the limit grow it by
+// an eighth an interval, back to the maximum and never past it.
+func TestAdaptiveLimitRecovers(t *testing.T) {
+	a, clk := newFakeAdmission(1024)
+	for range 20 {
+		interval(a, clk, 2000, slowWrite)
+	}
+	if a.limit() != adaptFloor {
+		t.Fatalf("limit %d after slow writes, want %d", a.limit(), adaptFloor)
+	}
+	if got, _ := interval(a, clk, 2000, fastWrite); got != adaptFloor+2 {
+		t.Fatalf("fast and binding: limit %d, want %d", got, adaptFloor+2)
+	}
+	last, n := adaptFloor+2, 1
+	for last < 1024 {
+		got, _ := interval(a, clk, 2000, fastWrite)
+		if got <= last || got > 1024 {
+			t.Fatalf("fast interval %d: limit %d after %d, want more, up to 1024", n+1, got, last)
+		}
+		last, n = got, n+1
+	}
+	if n > 40 {
+		t.Errorf("%d intervals from the floor back to 1024, want at most 40", n)
+	}
+	for range 5 {
+		if got, _ := interval(a, clk, 2000, fastWrite); got != 1024 {
+			t.Fatalf("past the maximum: %d", got)
+		}
+	}
+}
+
+// TestAdaptiveLimitNotBinding: fast writes that the limit did not hold back
+// leave it where it is, as do intervals without writes.
+func TestAdaptiveLimitNotBinding(t *testing.T) {
+	a, clk := newFakeAdmission(1024)
+	for range 3 {
+		interval(a, clk, 2000, slowWrite)
+	}
+	if a.limit() != 432 {
+		t.Fatalf("limit %d, want 432", a.limit())
+	}
+	for i := range 10 {
+		if got, refused := interval(a, clk, 400, fastWrite); got != 432 || refused != 0 {
+			t.Fatalf("fast interval %d under the limit: limit %d, %d refused; want 432, 0", i, got, refused)
+		}
+	}
+	// No writes for a while, then none again: unchanged.
+	clk.add(time.Hour)
+	if a.limit() != 432 {
+		t.Errorf("after an idle hour: limit %d, want 432", a.limit())
+	}
+	if got, _ := interval(a, clk, 0, fastWrite); got != 432 {
+		t.Errorf("after an interval without writes: limit %d, want 432", got)
+	}
+	// Fast writes that had to wait for a slot count as binding: one
+	// refused is enough.
+	if got, refused := interval(a, clk, 433, fastWrite); got != 432+54 || refused != 1 {
+		t.Errorf("fast interval one over the limit: limit %d, %d refused; want %d, 1", got, refused, 432+54)
+	}
+}
+
+// TestAdaptiveLimitShrinksBelowInProgress: writes admitted under a larger
+// limit stay admitted, and new ones are refused until those in progress
+// fall below the new limit.
+func TestAdaptiveLimitShrinksBelowInProgress(t *testing.T) {
+	a, clk := newFakeAdmission(64)
+	ctx := context.Background()
+	var held []time.Time
+	for range 64 {
+		at, _ := a.acquire(ctx)
+		held = append(held, at)
+	}
+	// One slow write answered: the interval's mean is over the target.
+	clk.add(slowWrite)
+	a.release(held[0])
+	clk.add(adaptEvery)
+	if got := a.limit(); got != 48 {
+		t.Fatalf("limit %d, want 48", got)
+	}
+	// The clock stands still from here: no further interval.
+	for _, at := range held[1:16] {
+		a.release(at)
+	}
+	if _, ok := a.acquire(ctx); ok {
+		t.Fatalf("%d in progress at a limit of 48: admitted", a.inProgress())
+	}
+	a.release(held[16])
+	if _, ok := a.acquire(ctx); !ok {
+		t.Fatalf("%d in progress under a limit of 48: refused", a.inProgress())
+	}
+}
+
+// TestAdaptiveLimitGrowthAdmitsWaiter: a limit grown lets in a write
+// already waiting, without a release.
+func TestAdaptiveLimitGrowthAdmitsWaiter(t *testing.T) {
+	a, clk := newFakeAdmission(64)
+	a.wait = 5 * time.Second
+	a.cur = 16
+	ctx := context.Background()
+	for range 15 {
+		a.acquire(ctx)
+	}
+	// One fast write answered and its slot taken again: 16 in progress.
+	at, _ := a.acquire(ctx)
+	clk.add(fastWrite)
+	a.release(at)
+	at, _ = a.acquire(ctx)
+	done := make(chan bool)
+	go func() { _, ok := a.acquire(ctx); done <- ok }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		a.mu.Lock()
+		n := a.waiters.Len()
+		a.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the write never waited")
+		}
+	}
+	clk.add(adaptEvery)
+	if got := a.limit(); got != 18 {
+		t.Fatalf("limit %d after a fast binding interval, want 18", got)
+	}
+	select {
+	case ok := <-done:
+		if !ok || a.inProgress() != 17 {
+			t.Fatalf("waiter admitted %v, %d in progress; want true and 17", ok, a.inProgress())
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the waiter was not admitted when the limit grew")
+	}
+	a.release(at)
+}
+
+// TestAdaptiveLimitBounds: no limit stays none, and a maximum under the
+// floor is the limit whatever the writes' latency.
+func TestAdaptiveLimitBounds(t *testing.T) {
+	none, clk := newFakeAdmission(0)
+	for range 5 {
+		if got, refused := interval(none, clk, 5000, slowWrite); got != 0 || refused != 0 {
+			t.Fatalf("no limit: limit %d, %d refused", got, refused)
+		}
+	}
+	small, clk := newFakeAdmission(4)
+	for range 5 {
+		if got, _ := interval(small, clk, 10, slowWrite); got != 4 {
+			t.Fatalf("maximum 4, slow writes: limit %d", got)
+		}
+	}
+}
+
+func TestNextLimit(t *testing.T) {
+	for _, c := range []struct {
+		cur           int
+		slow, binding bool
+		want          int
+	}{
+		{1024, true, true, 768},
+		{1024, true, false, 768},
+		{17, true, true, 16},
+		{16, true, true, 16},
+		{16, false, true, 18},
+		{7, false, true, 8},
+		{1000, false, true, 1024},
+		{1024, false, true, 1024},
+		{500, false, false, 500},
+	} {
+		lo, hi := 16, 1024
+		if c.cur < lo {
+			lo = 1
+		}
+		if got := nextLimit(c.cur, lo, hi, c.slow, c.binding); got != c.want {
+			t.Errorf("nextLimit(%d, slow %v, binding %v) = %d, want %d", c.cur, c.slow, c.binding, got, c.want)
+		}
+	}
+}
+
 // TestAdmissionLogsOnce: an overload is one log line every busyLogEvery,
 // with the refusals counted, not a line a request.
 func TestAdmissionLogsOnce(t *testing.T) {
 	var buf syncBuffer
-	a := newAdmission(1, 0, slog.New(slog.NewTextHandler(&buf, nil)))
+	a := newAdmission(1, time.Hour, 0, slog.New(slog.NewTextHandler(&buf, nil)))
 	a.acquire(context.Background())
 	var wg sync.WaitGroup
 	for range 8 {
@@ -95,7 +439,7 @@ func TestAdmissionLogsOnce(t *testing.T) {
 	if n := strings.Count(buf.String(), "collector busy"); n != 1 {
 		t.Fatalf("%d log lines for 800 refusals, want 1:\n%s", n, buf.String())
 	}
-	if !strings.Contains(buf.String(), "max_inflight_writes=1") {
+	if !strings.Contains(buf.String(), "limit=1 max_inflight_writes=1") {
 		t.Errorf("log line: %s", buf.String())
 	}
 	// The next line, once due, counts the refusals the first did not:
@@ -242,7 +586,7 @@ func TestWriteBusy(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || err != nil || after < busyRetryMin || after > busyRetryMax {
 		t.Fatalf("over the limit: %d, Retry-After %q; want 503 with %d-%d s\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), busyRetryMin, busyRetryMax, raw)
 	}
-	want := fmt.Sprintf("collector busy: 2 writes in progress; retry after %d s", after)
+	want := fmt.Sprintf("collector busy: 2 writes in progress, limit 2; retry after %d s", after)
 	if wr.Batch != "batch-refused" || wr.Error != want || wr.Status != "" {
 		t.Fatalf("refusal body %+v, want batch-refused and %q", wr, want)
 	}
@@ -254,7 +598,7 @@ func TestWriteBusy(t *testing.T) {
 		t.Errorf("no batch id while busy: %d %+v, want 400", code, wr)
 	}
 	m := f.metrics(t)
-	for _, w := range []string{`probity_ingest_rejected_total{reason="busy"} 1`, "probity_ingest_writes_in_progress 2", "probity_ingest_max_inflight_writes 2"} {
+	for _, w := range []string{`probity_ingest_rejected_total{reason="busy"} 1`, "probity_ingest_writes_in_progress 2", "probity_ingest_max_inflight_writes 2", "probity_ingest_inflight_limit 2"} {
 		if !strings.Contains(m, w) {
 			t.Errorf("metrics lack %q", w)
 		}
@@ -297,7 +641,7 @@ func TestInfluxWriteBusy(t *testing.T) {
 	if a.code != http.StatusServiceUnavailable || err != nil || after < busyRetryMin || after > busyRetryMax {
 		t.Fatalf("over the limit: %d, Retry-After %q; want 503\n%s", a.code, a.header.Get("Retry-After"), a.raw)
 	}
-	want := fmt.Sprintf("collector busy: 2 writes in progress; retry after %d s", after)
+	want := fmt.Sprintf("collector busy: 2 writes in progress, limit 2; retry after %d s", after)
 	if a.err.Code != influxUnavailable || a.err.Message != want {
 		t.Fatalf("refusal %+v, want code %q message %q", a.err, influxUnavailable, want)
 	}

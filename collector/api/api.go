@@ -43,10 +43,16 @@ type Server struct {
 	// MaxInflightWrites bounds writes in progress on both write endpoints
 	// (admitted and not yet answered by the store); past it a write is
 	// refused with 503 and Retry-After before its body is read
-	// (admission.go). 0 means DefaultMaxInflightWrites, negative no limit.
+	// (admission.go). The limit adapts below it to keep writes' latency
+	// near WriteLatencyTarget. 0 means DefaultMaxInflightWrites, negative
+	// no limit.
 	MaxInflightWrites int
-	Log               *slog.Logger
-	Now               func() time.Time
+	// WriteLatencyTarget is the mean write latency, admission to the
+	// store's answer, the limit adapts to keep; 0 means
+	// DefaultWriteLatencyTarget.
+	WriteLatencyTarget time.Duration
+	Log                *slog.Logger
+	Now                func() time.Time
 	// OnWrite, when set, is told about every stored batch (the InfluxDB
 	// sink); it must not block.
 	OnWrite func(pts []point.Point)
@@ -80,7 +86,11 @@ func (s *Server) Handler() http.Handler {
 	if limit == 0 {
 		limit = DefaultMaxInflightWrites
 	}
-	s.adm = newAdmission(limit, admissionWait, s.Log)
+	target := s.WriteLatencyTarget
+	if target <= 0 {
+		target = DefaultWriteLatencyTarget
+	}
+	s.adm = newAdmission(limit, target, admissionWait, s.Log)
 	s.m = newMetrics(s.Store, s.adm)
 	s.m.reg.MustRegister(s.Collectors...)
 	mux := http.NewServeMux()
@@ -228,14 +238,12 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 	}
 	// Admitted only now: a request that is wrong anyway is told so
 	// whatever the load, and one refused costs no reading, gunzip or parse.
-	if !s.adm.acquire(r.Context()) {
-		n, after := s.busy()
-		w.Header().Set("Retry-After", strconv.Itoa(after))
-		writeJSON(w, http.StatusServiceUnavailable, wire.WriteResponse{Batch: batch,
-			Error: fmt.Sprintf("collector busy: %d writes in progress; retry after %d s", n, after)})
+	admitted, ok := s.adm.acquire(r.Context())
+	if !ok {
+		writeJSON(w, http.StatusServiceUnavailable, wire.WriteResponse{Batch: batch, Error: s.busy(w)})
 		return
 	}
-	defer s.adm.release()
+	defer s.adm.release(admitted)
 	body, err := ingest.ReadBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.Header.Get("Content-Encoding"), s.MaxBody)
 	if errors.Is(err, ingest.ErrTooLarge) {
 		s.m.rejected.WithLabelValues("too_large").Inc()

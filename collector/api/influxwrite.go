@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -99,14 +98,12 @@ func (s *Server) influxWrite(w http.ResponseWriter, r *http.Request) {
 	}
 	// As on /api/v1/write: refused before the body is read (admission.go).
 	// Telegraf keeps the metrics and retries after Retry-After.
-	if !s.adm.acquire(r.Context()) {
-		n, after := s.busy()
-		w.Header().Set("Retry-After", strconv.Itoa(after))
-		writeJSON(w, http.StatusServiceUnavailable, influxError{Code: influxUnavailable,
-			Message: fmt.Sprintf("collector busy: %d writes in progress; retry after %d s", n, after)})
+	admitted, ok := s.adm.acquire(r.Context())
+	if !ok {
+		writeJSON(w, http.StatusServiceUnavailable, influxError{Code: influxUnavailable, Message: s.busy(w)})
 		return
 	}
-	defer s.adm.release()
+	defer s.adm.release(admitted)
 	body, err := ingest.ReadBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.Header.Get("Content-Encoding"), s.MaxBody)
 	if errors.Is(err, ingest.ErrTooLarge) {
 		// Telegraf splits the batch in two and sends each half.

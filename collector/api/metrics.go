@@ -31,7 +31,7 @@ func newMetrics(st store.Store, adm *admission) *metrics {
 			Name: "probity_ingest_points_total", Help: "Points stored.",
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "probity_ingest_rejected_total", Help: "Rejected write requests by reason (busy: refused with 503, max_inflight_writes reached).",
+			Name: "probity_ingest_rejected_total", Help: "Rejected write requests by reason (busy: refused with 503, the limit on writes in progress reached).",
 		}, []string{"reason"}),
 		enrolments: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "probity_enrolments_total", Help: "Enrolment attempts by result.",
@@ -48,7 +48,10 @@ func newMetrics(st store.Store, adm *admission) *metrics {
 			Name: "probity_ingest_writes_in_progress", Help: "Writes admitted and not yet answered by the store.",
 		}, func() float64 { return float64(adm.inProgress()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "probity_ingest_max_inflight_writes", Help: "The most writes in progress before more are refused with 503 (0: no limit).",
+			Name: "probity_ingest_max_inflight_writes", Help: "ingest.max_inflight_writes: the most the limit on writes in progress may be (0: no limit).",
+		}, func() float64 { return float64(adm.max) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "probity_ingest_inflight_limit", Help: "The limit on writes in progress now, past which more are refused with 503: adapted up to max_inflight_writes to keep writes' mean latency near ingest.write_latency_target (0: no limit).",
 		}, func() float64 { return float64(adm.limit()) }))
 	return m
 }

@@ -212,8 +212,13 @@ type Ingest struct {
 	MaxBody config.Bytes `yaml:"max_body"`
 	// MaxInflightWrites bounds writes in progress (both write endpoints);
 	// more are refused with 503 and Retry-After, and agents send them
-	// later. 0: no limit.
+	// later. The limit adapts below it to WriteLatencyTarget. 0: no limit.
 	MaxInflightWrites int `yaml:"max_inflight_writes"`
+	// WriteLatencyTarget is the mean write latency (admission to the
+	// store's answer) the limit on writes in progress adapts to keep: it
+	// shrinks while writes are slower, and grows back while they are
+	// faster and the limit holds writes back.
+	WriteLatencyTarget time.Duration `yaml:"write_latency_target"`
 }
 
 // Jobs are the collector's background work.
@@ -240,7 +245,9 @@ func Defaults() Collector {
 		// batches each): under overload the writer always has the next
 		// group ready and a write waits about two commits; in normal
 		// operation only tens are in progress (see collector/api/admission.go).
-		Ingest:    Ingest{MaxBody: 16 << 20, MaxInflightWrites: 1024},
+		// A write half a second behind the store is queueing, not storing:
+		// a healthy store answers in a few ms.
+		Ingest:    Ingest{MaxBody: 16 << 20, MaxInflightWrites: 1024, WriteLatencyTarget: 500 * time.Millisecond},
 		Jobs:      Jobs{ScoreEvery: 5 * time.Minute, RollupEvery: 10 * time.Minute, PruneEvery: time.Hour},
 		Enrolment: Enrolment{TokenTTL: 7 * 24 * time.Hour},
 		Speedtest: Speedtest{Enabled: true, MaxDuration: 60 * time.Second, MaxConcurrent: 32},
@@ -299,6 +306,9 @@ func (c *Collector) Validate() error {
 	}
 	if c.Ingest.MaxInflightWrites < 0 {
 		errs = append(errs, cfgerr.Errorf("ingest.max_inflight_writes", "must be 0 (no limit) or more, not %d", c.Ingest.MaxInflightWrites))
+	}
+	if c.Ingest.WriteLatencyTarget <= 0 {
+		errs = append(errs, cfgerr.Errorf("ingest.write_latency_target", "must be more than 0, like 500ms, not %s", c.Ingest.WriteLatencyTarget))
 	}
 	for _, j := range []struct {
 		key string

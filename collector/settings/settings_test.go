@@ -35,6 +35,7 @@ func TestInvalid(t *testing.T) {
 		"invalid-speedtest.yaml": "invalid-speedtest.yaml:2: speedtest.max_duration: must be between 1s and 5m, not 10m0s",
 		"invalid-web.yaml":       "invalid-web.yaml:2: web.session_idle: must be at least 1m, not 30s",
 		"invalid-ingest.yaml":    "invalid-ingest.yaml:2: ingest.max_inflight_writes: must be 0 (no limit) or more, not -1",
+		"invalid-latency.yaml":   "invalid-latency.yaml:2: ingest.write_latency_target: must be more than 0, like 500ms, not 0s",
 	}
 	for file, want := range cases {
 		c := Defaults()
@@ -58,13 +59,18 @@ func TestEnvOverride(t *testing.T) {
 }
 
 func TestIngestDefaults(t *testing.T) {
-	if d := Defaults().Ingest; d.MaxBody != 16<<20 || d.MaxInflightWrites != 1024 {
-		t.Errorf("ingest defaults = %+v, want 16MiB and 1024", d)
+	if d := Defaults().Ingest; d.MaxBody != 16<<20 || d.MaxInflightWrites != 1024 || d.WriteLatencyTarget != 500*time.Millisecond {
+		t.Errorf("ingest defaults = %+v, want 16MiB, 1024 and 500ms", d)
 	}
 	t.Setenv("PROBITY_INGEST_MAX_INFLIGHT_WRITES", "0")
 	c := Defaults()
 	if err := config.Load("", &c, config.Options{}); err != nil || c.Ingest.MaxInflightWrites != 0 {
 		t.Errorf("max_inflight_writes 0 (no limit) from env: %d, %v", c.Ingest.MaxInflightWrites, err)
+	}
+	t.Setenv("PROBITY_INGEST_WRITE_LATENCY_TARGET", "2s")
+	c = Defaults()
+	if err := config.Load("", &c, config.Options{}); err != nil || c.Ingest.WriteLatencyTarget != 2*time.Second {
+		t.Errorf("write_latency_target 2s from env: %s, %v", c.Ingest.WriteLatencyTarget, err)
 	}
 }
 
