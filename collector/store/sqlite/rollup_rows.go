@@ -33,11 +33,22 @@ func table(res rollup.Res) (string, error) {
 
 // sids resolves (creating where needed) the series id of every bucket.
 // New ids are returned apart and cached by the caller only after the
-// transaction commits, so a rolled-back id is never remembered.
+// transaction commits, so a rolled-back id is never remembered. An hour's
+// first rollup at a large collector creates hundreds of thousands of
+// series in the writer's transaction, so the statements are prepared once
+// and a new series costs one insert.
 func (s *Store) sids(ctx context.Context, tx *sql.Tx, bs []rollup.Bucket) (ids []int64, created map[sidKey]int64, err error) {
 	ids = make([]int64, len(bs))
 	created = map[sidKey]int64{}
 	var c rowcodec.Codec
+	var ins, sel *sql.Stmt
+	defer func() {
+		for _, st := range []*sql.Stmt{ins, sel} {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
 	s.sidMu.Lock()
 	defer s.sidMu.Unlock()
 	for i := range bs {
@@ -50,12 +61,21 @@ func (s *Store) sids(ctx context.Context, tx *sql.Tx, bs []rollup.Bucket) (ids [
 			ids[i] = id
 			continue
 		}
+		if ins == nil {
+			if ins, err = tx.PrepareContext(ctx, `INSERT INTO rollup_series(site, measurement, field, series, tags)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`); err != nil {
+				return nil, nil, err
+			}
+		}
 		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM rollup_series WHERE site = ? AND measurement = ? AND field = ? AND series = ?`,
-			k.site, k.measurement, k.field, k.series).Scan(&id)
-		if err == sql.ErrNoRows {
-			err = tx.QueryRowContext(ctx, `INSERT INTO rollup_series(site, measurement, field, series, tags) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-				k.site, k.measurement, k.field, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
+		err := ins.QueryRowContext(ctx, k.site, k.measurement, k.field, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
+		if err == sql.ErrNoRows { // made before this process cached it
+			if sel == nil {
+				if sel, err = tx.PrepareContext(ctx, `SELECT id FROM rollup_series WHERE site = ? AND measurement = ? AND field = ? AND series = ?`); err != nil {
+					return nil, nil, err
+				}
+			}
+			err = sel.QueryRowContext(ctx, k.site, k.measurement, k.field, k.series).Scan(&id)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("series %s %s: %w", k.series, k.field, err)

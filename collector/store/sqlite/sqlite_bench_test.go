@@ -264,7 +264,8 @@ func BenchmarkWriteSteady(b *testing.B) {
 // BenchmarkRollupHourSchools rebuilds the hourly buckets of an hour holding
 // 20 minutes of 50 schools' SNMP interface counters (a point a port a
 // minute: 960,000 points in 48,000 series), as the rollup and scoring jobs
-// do for an hour that is still filling.
+// do for an hour that is still filling: first with the buckets' series
+// still to make, then again.
 func BenchmarkRollupHourSchools(b *testing.B) {
 	ctx := context.Background()
 	s := openTemp(b)
@@ -284,16 +285,30 @@ func BenchmarkRollupHourSchools(b *testing.B) {
 		}
 	}
 	n := int64(len(agents) * benchPorts * minutes)
-	// The first rebuild also creates the buckets' series; a collector does
-	// that once, then rebuilds the open hour again and again.
-	if _, _, err := s.rollupHour(ctx, benchT0, rebuild); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, _, err := s.rollupHour(ctx, benchT0, rebuild); err != nil {
-			b.Fatal(err)
+	// The first rebuild of a collector's hour also creates the buckets'
+	// series (336,000 here); later ones find them.
+	b.Run("first", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			for _, q := range []string{`DELETE FROM rollup_series`, `DELETE FROM rollups_hourly`, `DELETE FROM rollup_pending_days`} {
+				if _, err := s.w.ExecContext(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.sidCache, s.marked = nil, markedDays{}
+			b.StartTimer()
+			if _, _, err := s.rollupHour(ctx, benchT0, rebuild); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	b.ReportMetric(float64(n*int64(b.N))/b.Elapsed().Seconds(), "points/s")
+		b.ReportMetric(float64(n*int64(b.N))/b.Elapsed().Seconds(), "points/s")
+	})
+	b.Run("again", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := s.rollupHour(ctx, benchT0, rebuild); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n*int64(b.N))/b.Elapsed().Seconds(), "points/s")
+	})
 }
