@@ -46,9 +46,11 @@ type hourStream struct{ hour, gid int64 }
 // groupStmts are the writer's prepared statements bound to a group's
 // transaction.
 type groupStmts struct {
-	many, one *sql.Stmt // pointsPerInsert points, and one
-	pending   *sql.Stmt // marks an hour of a stream pending
-	ids       idStmts
+	many, one    *sql.Stmt // pointsPerInsert points, and one
+	pending      *sql.Stmt // marks an hour of a stream pending
+	known, batch *sql.Stmt // is the agent known; the batch id, unless seen
+	touch        *sql.Stmt // the agent's last contact
+	ids          idStmts
 }
 
 type writeRes struct {
@@ -117,7 +119,7 @@ func (s *Store) commitGroup(group []*writeReq) {
 		failed := -1
 		err := s.inTx(context.Background(), func(tx *sql.Tx) error {
 			st := groupStmts{many: tx.Stmt(s.insertPoints), one: tx.Stmt(s.insertPoint), pending: tx.Stmt(s.markPending),
-				ids: s.idStmts.inTx(tx)}
+				known: tx.Stmt(s.agentKnown), batch: tx.Stmt(s.insertBatch), touch: tx.Stmt(s.touchAgent), ids: s.idStmts.inTx(tx)}
 			points, batches := 0, 0
 			marks := map[hourStream]bool{}
 			for _, i := range live {

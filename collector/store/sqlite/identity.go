@@ -249,7 +249,7 @@ func scanAgent(row interface{ Scan(...any) error }) (store.Agent, error) {
 // AgentByCredential finds the agent holding a credential, revoked or not:
 // the caller decides what a revoked agent may do.
 func (s *Store) AgentByCredential(ctx context.Context, credHash string) (store.Agent, error) {
-	a, err := scanAgent(s.r.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE cred_hash = ?`, credHash))
+	a, err := scanAgent(s.agentByCred.QueryRowContext(ctx, credHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Agent{}, fmt.Errorf("sqlite: agent by credential: %w", store.ErrNotFound)
 	}

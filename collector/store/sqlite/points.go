@@ -72,14 +72,13 @@ func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
 	// would otherwise fail the batches foreign key with a less helpful
 	// message), then a repeated batch, which must not touch the agent.
 	var known bool
-	if err := tx.QueryRow(`SELECT EXISTS (SELECT 1 FROM agents WHERE id = ?)`, r.b.Agent.ID).Scan(&known); err != nil {
+	if err := st.known.QueryRow(r.b.Agent.ID).Scan(&known); err != nil {
 		return err
 	}
 	if !known {
 		return fmt.Errorf("agent %q: %w", r.b.Agent.ID, store.ErrNotFound)
 	}
-	res, err := tx.Exec(`INSERT INTO batches(id, agent_id, at, points) VALUES (?, ?, ?, ?)
-		ON CONFLICT(id) DO NOTHING`, r.b.ID, r.b.Agent.ID, toNS(r.now), len(r.b.Points))
+	res, err := st.batch.Exec(r.b.ID, r.b.Agent.ID, toNS(r.now), len(r.b.Points))
 	if err != nil {
 		return err
 	}
@@ -88,11 +87,7 @@ func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
 	} else if n == 0 {
 		return errDup
 	}
-	if _, err := tx.Exec(`UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
-		last_address = CASE WHEN ?3 <> '' THEN ?3 ELSE last_address END,
-		last_address_at = CASE WHEN ?3 <> '' THEN ?1 ELSE last_address_at END
-		WHERE id = ?4`,
-		toNS(r.now), r.b.Agent.Version, r.b.Address, r.b.Agent.ID); err != nil {
+	if _, err := st.touch.Exec(toNS(r.now), r.b.Agent.Version, r.b.Address, r.b.Agent.ID); err != nil {
 		return err
 	}
 	site, agent := r.b.Agent.SiteID, r.b.Agent.ID
@@ -122,6 +117,16 @@ func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
 	}
 	return nil
 }
+
+// The writer's statements for each batch, prepared once (sqlite.go).
+const (
+	agentKnownSQL  = `SELECT EXISTS (SELECT 1 FROM agents WHERE id = ?)`
+	insertBatchSQL = `INSERT INTO batches(id, agent_id, at, points) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`
+	touchAgentSQL  = `UPDATE agents SET last_seen = ?1, version = COALESCE(NULLIF(?2, ''), version),
+		last_address = CASE WHEN ?3 <> '' THEN ?3 ELSE last_address END,
+		last_address_at = CASE WHEN ?3 <> '' THEN ?1 ELSE last_address_at END
+		WHERE id = ?4`
+)
 
 const (
 	pointCols       = 4

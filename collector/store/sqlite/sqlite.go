@@ -41,8 +41,12 @@ type Store struct {
 	// pointsPerInsert rows, which saves per-statement overhead.
 	insertPoint, insertPoints *sql.Stmt
 	markPending               *sql.Stmt // an hour of a stream written to
-	idStmts                   idStmts
-	ids                       *idCache // the group writer's only
+	agentKnown, insertBatch   *sql.Stmt // writeOne's, for each batch
+	touchAgent                *sql.Stmt
+	// Prepared on the read pool: every write request looks its agent up.
+	agentByCred *sql.Stmt
+	idStmts     idStmts
+	ids         *idCache // the group writer's only
 
 	// Rollup series ids by site, measurement, field and series; ids are
 	// never deleted, so a cached one stays right.
@@ -128,10 +132,14 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		{&s.idStmts.selectStream, selectStreamSQL}, {&s.idStmts.insertStream, insertStreamSQL},
 		{&s.idStmts.selectSeries, selectSeriesSQL}, {&s.idStmts.insertSeries, insertSeriesSQL},
 		{&s.markPending, `INSERT INTO rollup_pending_streams(hour, gid) VALUES (?, ?) ON CONFLICT DO UPDATE SET seq = seq + 1`},
+		{&s.agentKnown, agentKnownSQL}, {&s.insertBatch, insertBatchSQL}, {&s.touchAgent, touchAgentSQL},
 	} {
 		if err == nil {
 			*p.st, err = w.PrepareContext(ctx, p.sql)
 		}
+	}
+	if err == nil {
+		s.agentByCred, err = r.PrepareContext(ctx, `SELECT `+agentCols+` FROM agents WHERE cred_hash = ?`)
 	}
 	if err != nil {
 		s.Close()
@@ -177,7 +185,7 @@ func (s *Store) Close() error {
 	if _, err := s.w.Exec(`PRAGMA optimize`); err != nil {
 		errs = append(errs, err)
 	}
-	for _, st := range []*sql.Stmt{s.insertPoint, s.insertPoints, s.markPending} {
+	for _, st := range []*sql.Stmt{s.insertPoint, s.insertPoints, s.markPending, s.agentKnown, s.insertBatch, s.touchAgent, s.agentByCred} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
