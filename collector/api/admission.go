@@ -61,12 +61,15 @@ const (
 	// interval's writes before the limit moves again.
 	adaptEvery = time.Second
 	// adaptFloor is the least the limit falls to (or max_inflight_writes,
-	// if smaller). Below it a group commit has too few batches to share
-	// its fsync and PostgreSQL too few writes for its connections, so
-	// throughput would fall while latency barely improves; on a store
-	// slow for other reasons than queueing (a disk stall) it also bounds
-	// how far a limit can fall that is not to blame.
-	adaptFloor = 16
+	// if smaller), and never below a quarter of the maximum
+	// (adaptFloorShare). Writes are also slow when the store is starved of
+	// CPU (a rollup beside it) rather than queued: then shrinking the limit
+	// cannot bring latency down, and a load benchmark showed a limit
+	// driven to 16 make each group commit so small that throughput fell to
+	// a sixth. A quarter of the default maximum is still a group commit of
+	// hundreds of batches, and bounds a write's wait to that many commits.
+	adaptFloor      = 16
+	adaptFloorShare = 4
 	// A slow interval multiplies the limit by 3/4: gentler than halving,
 	// because the latencies measured lag the limit by up to an interval
 	// and halving on stale news overshoots; still 1,024 falls to about
@@ -117,7 +120,8 @@ type admission struct {
 // target; each write waits up to wait for a slot.
 func newAdmission(maxInflight int, target, wait time.Duration, log *slog.Logger) *admission {
 	maxInflight = max(maxInflight, 0)
-	a := &admission{max: maxInflight, floor: min(adaptFloor, maxInflight), wait: wait, target: target, now: time.Now, log: log}
+	floor := max(min(adaptFloor, maxInflight), maxInflight/adaptFloorShare)
+	a := &admission{max: maxInflight, floor: floor, wait: wait, target: target, now: time.Now, log: log}
 	a.cur = a.max
 	a.since = a.now()
 	return a

@@ -223,16 +223,16 @@ func TestAdaptiveLimitFalls(t *testing.T) {
 	last := 432
 	for i := range 30 {
 		got, refused := interval(a, clk, 2000, slowWrite)
-		if got > last || got < adaptFloor {
-			t.Fatalf("slow interval %d: limit %d after %d, want at most that and at least %d", i+4, got, last, adaptFloor)
+		if got > last || got < a.floor {
+			t.Fatalf("slow interval %d: limit %d after %d, want at most that and at least %d", i+4, got, last, a.floor)
 		}
 		if refused != 2000-last {
 			t.Fatalf("slow interval %d: %d of 2000 refused at limit %d", i+4, refused, last)
 		}
 		last = got
 	}
-	if last != adaptFloor {
-		t.Errorf("after 33 slow intervals: limit %d, want the floor %d", last, adaptFloor)
+	if last != a.floor || a.floor != 1024/adaptFloorShare {
+		t.Errorf("after 33 slow intervals: limit %d, want the floor %d, a quarter of the maximum", last, a.floor)
 	}
 	// Slow when not binding shrinks it too: the writes are slow anyway.
 	b, clk := newFakeAdmission(1024)
@@ -248,13 +248,13 @@ func TestAdaptiveLimitRecovers(t *testing.T) {
 	for range 20 {
 		interval(a, clk, 2000, slowWrite)
 	}
-	if a.limit() != adaptFloor {
-		t.Fatalf("limit %d after slow writes, want %d", a.limit(), adaptFloor)
+	if a.limit() != a.floor {
+		t.Fatalf("limit %d after slow writes, want %d", a.limit(), a.floor)
 	}
-	if got, _ := interval(a, clk, 2000, fastWrite); got != adaptFloor+2 {
-		t.Fatalf("fast and binding: limit %d, want %d", got, adaptFloor+2)
+	if got, _ := interval(a, clk, 2000, fastWrite); got != a.floor+a.floor/adaptIncreaseDiv {
+		t.Fatalf("fast and binding: limit %d, want %d", got, a.floor+a.floor/adaptIncreaseDiv)
 	}
-	last, n := adaptFloor+2, 1
+	last, n := a.floor+a.floor/adaptIncreaseDiv, 1
 	for last < 1024 {
 		got, _ := interval(a, clk, 2000, fastWrite)
 		if got <= last || got > 1024 {
