@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -71,6 +72,29 @@ func (o *OpenHours) Rebuilt(h, now time.Time, read int64, took time.Duration) {
 		o.last = map[int64]openHour{}
 	}
 	o.last[h.UnixNano()] = openHour{now, read, took}
+}
+
+// RebuildPending rebuilds each pending hour (starts, oldest first) with
+// rebuild, which says how many points it read, except an open hour the
+// throttle holds back (it stays pending for a later run); then it forgets
+// the hours that have ended. It stops at the first error, naming the hour.
+func (o *OpenHours) RebuildPending(hours []time.Time, now time.Time, rebuild func(h time.Time) (read int64, err error)) error {
+	for _, h := range hours {
+		open := h.Add(time.Hour).After(now)
+		if open && o.Waits(h, now) {
+			continue
+		}
+		began := time.Now()
+		read, err := rebuild(h)
+		if err != nil {
+			return fmt.Errorf("rollup hour %s: %w", h.Format(time.RFC3339), err)
+		}
+		if open {
+			o.Rebuilt(h, now, read, time.Since(began))
+		}
+	}
+	o.Forget(now)
+	return nil
 }
 
 // Forget drops the hours before the one holding now: they are no longer

@@ -1,6 +1,8 @@
 package rollup
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,5 +37,26 @@ func TestOpenHoursWait(t *testing.T) {
 	o.Forget(t0.Add(time.Hour))
 	if o.Waits(h, t0.Add(time.Minute)) {
 		t.Error("an hour forgotten still waits")
+	}
+}
+
+// RebuildPending rebuilds every pending hour but an open one the throttle
+// holds back, and names the hour that failed.
+func TestRebuildPending(t *testing.T) {
+	o := OpenHours{Big: 1}
+	closed, open := t0, t0.Add(time.Hour)
+	now := open.Add(10 * time.Minute)
+	var got []time.Time
+	rebuild := func(h time.Time) (int64, error) { got = append(got, h); return 5, nil }
+	if err := o.RebuildPending([]time.Time{closed, open}, now, rebuild); err != nil || len(got) != 2 {
+		t.Fatalf("first run rebuilt %v, %v; want both hours", got, err)
+	}
+	got = nil
+	if err := o.RebuildPending([]time.Time{closed, open}, now.Add(time.Minute), rebuild); err != nil || len(got) != 1 || !got[0].Equal(closed) {
+		t.Errorf("a minute later rebuilt %v, %v; want the ended hour only", got, err)
+	}
+	err := o.RebuildPending([]time.Time{closed}, now, func(time.Time) (int64, error) { return 0, errors.New("disk full") })
+	if err == nil || !strings.Contains(err.Error(), closed.Format(time.RFC3339)) {
+		t.Errorf("error = %v, want it to name the hour", err)
 	}
 }

@@ -22,22 +22,17 @@ func (s *Store) RollupPending(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("postgres: rollup: pending hours: %w", err)
 	}
-	for _, h := range hours {
-		t := fromNS(h)
-		open := t.Add(time.Hour).After(now)
-		if open && s.open.Waits(t, now) {
-			continue // still pending: a later run takes it
-		}
-		began := time.Now()
-		_, read, err := s.rollupHour(ctx, t, rebuildPending)
-		if err != nil {
-			return fmt.Errorf("postgres: rollup hour %s: %w", t.Format(time.RFC3339), err)
-		}
-		if open {
-			s.open.Rebuilt(t, now, read, time.Since(began))
-		}
+	starts := make([]time.Time, len(hours))
+	for i, h := range hours {
+		starts[i] = fromNS(h)
 	}
-	s.open.Forget(now)
+	err = s.open.RebuildPending(starts, now, func(h time.Time) (int64, error) {
+		_, read, err := s.rollupHour(ctx, h, rebuildPending)
+		return read, err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
 	return s.rollupDays(ctx, `day <= $1`, toNS(now.Add(-24*time.Hour)))
 }
 
