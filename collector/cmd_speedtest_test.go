@@ -19,38 +19,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/testenv"
 	"github.com/probity-edu/probity/internal/wire"
 )
-
-// syncBuffer is a log sink the command writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // running is a long-running command started in the background.
 type running struct {
 	t      *testing.T
 	cancel context.CancelFunc
 	done   chan error
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 	url    string
 }
 
@@ -58,7 +40,7 @@ type running struct {
 func start(t *testing.T, cmd func(context.Context, []string, io.Writer, io.Writer) error, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{t: t, cancel: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
+	r := &running{t: t, cancel: cancel, done: make(chan error, 1), stderr: &testenv.SyncBuffer{}}
 	go func() { r.done <- cmd(ctx, args, io.Discard, r.stderr) }()
 	t.Cleanup(func() { r.stop() })
 	re := regexp.MustCompile(`"url":"(https?://[^"]+)"`)

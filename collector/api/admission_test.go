@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/testenv"
 	"github.com/probity-edu/probity/internal/wire"
 )
 
@@ -422,7 +422,7 @@ func TestNextLimit(t *testing.T) {
 // TestAdmissionLogsOnce: an overload is one log line every busyLogEvery,
 // with the refusals counted, not a line a request.
 func TestAdmissionLogsOnce(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.SyncBuffer
 	a := newAdmission(1, time.Hour, 0, slog.New(slog.NewTextHandler(&buf, nil)))
 	a.acquire(context.Background())
 	var wg sync.WaitGroup
@@ -454,23 +454,6 @@ func TestAdmissionLogsOnce(t *testing.T) {
 	if n := strings.Count(buf.String(), "collector busy"); n != 2 || total != 801 {
 		t.Errorf("%d lines counting %d refusals, want 2 lines counting 801:\n%s", n, total, buf.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestRetryAfterRange(t *testing.T) {

@@ -31,7 +31,7 @@ type InfluxDB struct {
 	conf string
 	mu   sync.Mutex
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *SyncBuffer
 	done chan struct{}
 }
 
@@ -68,7 +68,7 @@ bind-address = "127.0.0.1:%d"
 	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	i := &InfluxDB{URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort), DB: db, t: t, bin: bin, conf: conf, logs: &lockedBuffer{}}
+	i := &InfluxDB{URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort), DB: db, t: t, bin: bin, conf: conf, logs: &SyncBuffer{}}
 	t.Cleanup(func() {
 		i.Stop()
 		if t.Failed() {

@@ -411,7 +411,7 @@ func (s *SchoolNet) firewall(t testing.TB, o SchoolNetOptions) {
 type daemon struct {
 	name string
 	cmd  *exec.Cmd
-	out  lockedBuffer
+	out  SyncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // its exit status, once done is closed
 }
@@ -460,18 +460,20 @@ func (d *daemon) waitReady(t testing.TB, ready func() error) {
 	}
 }
 
-type lockedBuffer struct {
+// SyncBuffer is a bytes.Buffer safe to write from one goroutine (a
+// process's output, a logger) while a test reads it from another.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

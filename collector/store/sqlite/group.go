@@ -124,7 +124,7 @@ func (s *Store) commitGroup(group []*writeReq) {
 			marks := map[hourStream]bool{}
 			for _, i := range live {
 				r := group[i]
-				err := s.writeOne(tx, st, r)
+				err := s.writeOne(st, r)
 				switch {
 				case errors.Is(err, errDup):
 					res[i] = writeRes{dup: true}

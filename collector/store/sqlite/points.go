@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,7 +65,7 @@ type encPoint struct {
 
 // writeOne writes one batch inside the group's transaction. It returns
 // errDup, having written nothing, for a batch id seen before.
-func (s *Store) writeOne(tx *sql.Tx, st groupStmts, r *writeReq) error {
+func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 	// Refusals first, before anything is written, so that the group need
 	// not roll back for them (see commitGroup): an unknown agent (which
 	// would otherwise fail the batches foreign key with a less helpful

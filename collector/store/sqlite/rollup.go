@@ -273,8 +273,9 @@ func (s *Store) writeHourBuckets(ctx context.Context, h time.Time, bs []rollup.B
 // transaction, which holds the writer and so every agent's batch: a chunk
 // of 256 streams at a large collector holds a hundred thousand buckets or
 // more, seconds of writing when their series are new. 8,192 buckets take
-// about a tenth of a second.
-const rollupWriteBuckets = 8192
+// about a tenth of a second. A variable so that tests can write one bucket
+// a transaction.
+var rollupWriteBuckets = 8192
 
 // rollupStreams is how many of the sites' measurements rebuildHour reads
 // and writes at a time: at a school's full SNMP mix, 256 of them hold a

@@ -228,8 +228,8 @@ func TestRollupInChunks(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	defer s.Close()
-	defer func(n int) { rollupStreams = n }(rollupStreams)
-	rollupStreams = 1
+	defer func(n, m int) { rollupStreams, rollupWriteBuckets = n, m }(rollupStreams, rollupWriteBuckets)
+	rollupStreams, rollupWriteBuckets = 1, 1
 	agents := benchSchools(t, s, 3)
 	h := benchT0.Add(9 * time.Hour)
 	for i, a := range agents {
