@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -108,12 +109,22 @@ func TestBenchFootprint(t *testing.T) {
 	tcfg := filepath.Join(e.dir, "telegraf.conf")
 	writeFile(t, tcfg, footprintTelegrafConfig(e.base, cred, pings, dnsHost, dnsPort, names, urls, simHost, simPort))
 
+	// The floor ships to a sink that reads and drops what it is sent.
+	floorBin := footprintFloor(t)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(sink.Close)
+
 	begin := time.Now()
 	agent := start(t, "probity-agent", e.agentBin, "run", "--config", e.agentConfig)
 	tg := start(t, "telegraf", telegraf, "--config", tcfg)
+	floor := start(t, "gofloor", floorBin, sink.URL)
 	tools := []*footprintTool{
 		{name: "probity-agent", bin: e.agentBin, p: agent},
 		{name: "Telegraf " + footprintTelegrafVersion, bin: telegraf, p: tg},
+		{name: "Go floor (`test/e2e/testdata/gofloor`)", bin: floorBin, p: floor},
 	}
 	runFor := time.Duration(minutes * float64(time.Minute))
 	steadyFrom := begin.Add(time.Minute)
@@ -157,6 +168,7 @@ func TestBenchFootprint(t *testing.T) {
 	time.Sleep(12 * time.Second)
 	agent.stop(t)
 	tg.stop(t)
+	floor.stop(t)
 	footprintDelivered(t, filepath.Join(e.dir, "collector", "probity.db"), begin)
 
 	tbl := footprintTable(tools, elapsed)
@@ -183,6 +195,21 @@ type footprintTool struct {
 	cpuPerHour       float64
 	steadyCPUPerHour float64
 	size             int64
+}
+
+// footprintFloor builds test/e2e/testdata/gofloor as the agent is built
+// here (plain go build, CGO off) and returns its path.
+func footprintFloor(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dst := filepath.Join(t.TempDir(), "gofloor")
+	cmd := exec.Command("go", "build", "-o", dst, "./test/e2e/testdata/gofloor")
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building gofloor: %v\n%s", err, out)
+	}
+	return dst
 }
 
 // footprintTelegraf returns the Telegraf to compare with, building it from
@@ -504,11 +531,11 @@ func median(xs []float64) float64 {
 }
 
 func footprintTable(tools []*footprintTool, elapsed time.Duration) string {
-	a, tg := tools[0], tools[1]
+	a, tg, floor := tools[0], tools[1], tools[2]
 	mib := func(kib float64) string { return fmt.Sprintf("%.1f", kib/1024) }
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", footprintStartMark)
-	fmt.Fprintf(&b, "Run on %s, %s/%s, %d CPUs, both for %.1f minutes at the same time; RSS sampled every %s from /proc/<pid>/status; "+
+	fmt.Fprintf(&b, "Run on %s, %s/%s, %d CPUs, all three for %.1f minutes at the same time; RSS sampled every %s from /proc/<pid>/status; "+
 		"steady RSS is the median of the samples after the first minute, private memory the median of RssAnon (RSS less the executable's and other files' pages); CPU is utime + stime from /proc/<pid>/stat.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), elapsed.Minutes(), footprintSample)
 	b.WriteString("| | peak RSS (MiB) | steady RSS (MiB) | steady private memory (MiB) | CPU s per hour (whole run) | CPU s per hour (after the first minute) | binary (MiB) |\n")
@@ -523,9 +550,15 @@ func footprintTable(tools []*footprintTool, elapsed time.Duration) string {
 		}
 		return fmt.Sprintf("%.2f", x/y)
 	}
-	fmt.Fprintf(&b, "| agent / Telegraf | %s | %s | %s | %s | %s | %s |\n",
-		ratio(float64(a.hwm), float64(tg.hwm)), ratio(median(a.steady), median(tg.steady)), ratio(median(a.anon), median(tg.anon)),
-		ratio(a.cpuPerHour, tg.cpuPerHour), ratio(a.steadyCPUPerHour, tg.steadyCPUPerHour), ratio(float64(a.size), float64(tg.size)))
+	for _, x := range []*footprintTool{a, floor} {
+		name := "agent / Telegraf"
+		if x == floor {
+			name = "floor / Telegraf"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", name,
+			ratio(float64(x.hwm), float64(tg.hwm)), ratio(median(x.steady), median(tg.steady)), ratio(median(x.anon), median(tg.anon)),
+			ratio(x.cpuPerHour, tg.cpuPerHour), ratio(x.steadyCPUPerHour, tg.steadyCPUPerHour), ratio(float64(x.size), float64(tg.size)))
+	}
 	memOK := float64(a.hwm) <= float64(tg.hwm)/3 && median(a.steady) <= median(tg.steady)/3
 	cpuOK := a.steadyCPUPerHour <= tg.steadyCPUPerHour/2
 	fmt.Fprintf(&b, "\nTarget (issue 9): the agent at most 1/3 of Telegraf's memory (peak and steady RSS): **%s**; "+
