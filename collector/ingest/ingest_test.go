@@ -46,6 +46,25 @@ func TestReadBody(t *testing.T) {
 	}
 }
 
+// Readers are reused between requests: one left mid-stream by a bad or
+// truncated body must not spoil the next.
+func TestReadBodyReusesReadersCleanly(t *testing.T) {
+	good := gz(t, []byte(strings.Repeat("m a=1\n", 200)))
+	for i := 0; i < 20; i++ {
+		if _, err := ReadBody(bytes.NewReader(good[:len(good)/2]), "gzip", 1<<20); err == nil {
+			t.Fatal("truncated gzip body accepted")
+		}
+		if _, err := ReadBody(bytes.NewReader(good[:4]), "gzip", 1<<20); err == nil {
+			t.Fatal("gzip header cut short accepted")
+		}
+		body := []byte(strings.Repeat("m b=2\n", i+1))
+		got, err := ReadBody(bytes.NewReader(gz(t, body)), "gzip", 1<<20)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("round %d: got %q, %v", i, got, err)
+		}
+	}
+}
+
 func TestDecodeSetsSiteAndAgentFromCredential(t *testing.T) {
 	a := store.Agent{ID: "agent-1", SiteID: "school-a"}
 	body := []byte("ping,target=x,site=school-b,agent=evil loss_pct=0 1700000000000000000\n")
