@@ -33,10 +33,12 @@ func DecodeLenient(body []byte, prec lineprotocol.Precision, now time.Time, keep
 		}
 	}
 	dec := lineprotocol.NewDecoderWithBytes(body)
+	in := strs{}
+	untimed := now.Truncate(prec.Duration())
 	entry := 0
 	for dec.Next() {
 		entry++
-		p, timed, err := decodeLineTimed(dec, prec, now)
+		p, timed, err := decodeLine(dec, prec, untimed, in)
 		if err != nil {
 			var de *lineprotocol.DecodeError
 			if errors.As(err, &de) {
@@ -56,49 +58,4 @@ func DecodeLenient(body []byte, prec lineprotocol.Precision, now time.Time, keep
 		out.Points = append(out.Points, p)
 	}
 	return out
-}
-
-// decodeLineTimed is decodeLine that also says whether the line carried
-// its own timestamp.
-func decodeLineTimed(dec *lineprotocol.Decoder, prec lineprotocol.Precision, now time.Time) (Point, bool, error) {
-	m, err := dec.Measurement()
-	if err != nil {
-		return Point{}, false, err
-	}
-	p := Point{Measurement: string(m), Tags: map[string]string{}, Fields: map[string]any{}}
-	for {
-		k, v, err := dec.NextTag()
-		if err != nil {
-			return Point{}, false, err
-		}
-		if k == nil {
-			break
-		}
-		p.Tags[string(k)] = string(v)
-	}
-	for {
-		k, v, err := dec.NextField()
-		if err != nil {
-			return Point{}, false, err
-		}
-		if k == nil {
-			break
-		}
-		p.Fields[string(k)] = v.Interface()
-	}
-	// The zero time cannot be a timestamp of line protocol (int64
-	// nanoseconds either side of 1970), so it marks a line without one.
-	t, err := dec.Time(prec, time.Time{})
-	if err != nil {
-		return Point{}, false, err
-	}
-	timed := !t.IsZero()
-	if !timed {
-		t = now.Truncate(prec.Duration())
-	}
-	p.Time = t
-	if err := p.Validate(); err != nil {
-		return Point{}, false, err
-	}
-	return p, timed, nil
 }

@@ -1,6 +1,7 @@
 package point
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -59,11 +60,12 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // The first bad line stops decoding: a batch is accepted whole or not at all.
 func Decode(body []byte, prec lineprotocol.Precision, now time.Time) ([]Point, error) {
 	dec := lineprotocol.NewDecoderWithBytes(body)
-	var pts []Point
+	pts := make([]Point, 0, bytes.Count(body, []byte{'\n'})+1)
+	in := strs{}
 	line := 0
 	for dec.Next() {
 		line++
-		p, err := decodeLine(dec, prec, now)
+		p, _, err := decodeLine(dec, prec, now, in)
 		if err != nil {
 			var de *lineprotocol.DecodeError
 			if errors.As(err, &de) {
@@ -83,39 +85,62 @@ func Decode(body []byte, prec lineprotocol.Precision, now time.Time) ([]Point, e
 	return pts, nil
 }
 
-func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, now time.Time) (Point, error) {
+// decodeLine decodes the decoder's current line. A line without a
+// timestamp gets untimed and reports timed false.
+func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, untimed time.Time, in strs) (Point, bool, error) {
 	m, err := dec.Measurement()
 	if err != nil {
-		return Point{}, err
+		return Point{}, false, err
 	}
-	p := Point{Measurement: string(m), Tags: map[string]string{}, Fields: map[string]any{}}
+	p := Point{Measurement: in.of(m), Tags: map[string]string{}, Fields: map[string]any{}}
 	for {
 		k, v, err := dec.NextTag()
 		if err != nil {
-			return Point{}, err
+			return Point{}, false, err
 		}
 		if k == nil {
 			break
 		}
-		p.Tags[string(k)] = string(v)
+		p.Tags[in.of(k)] = string(v)
 	}
 	for {
 		k, v, err := dec.NextField()
 		if err != nil {
-			return Point{}, err
+			return Point{}, false, err
 		}
 		if k == nil {
 			break
 		}
-		p.Fields[string(k)] = v.Interface()
+		p.Fields[in.of(k)] = v.Interface()
 	}
-	t, err := dec.Time(prec, now)
+	// The zero time cannot be a timestamp of line protocol (int64
+	// nanoseconds either side of 1970), so it marks a line without one.
+	t, err := dec.Time(prec, time.Time{})
 	if err != nil {
-		return Point{}, err
+		return Point{}, false, err
+	}
+	timed := !t.IsZero()
+	if !timed {
+		t = untimed
 	}
 	p.Time = t
 	if err := p.Validate(); err != nil {
-		return Point{}, err
+		return Point{}, false, err
 	}
-	return p, nil
+	return p, timed, nil
+}
+
+// strs hands out one string for each distinct name or value in a body. A
+// batch repeats its measurements, tag keys, field keys and most tag values
+// (site, device, profile) on every line, and a new string for each was
+// most of decoding's allocations.
+type strs map[string]string
+
+func (s strs) of(b []byte) string {
+	if v, ok := s[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	s[v] = v
+	return v
 }
