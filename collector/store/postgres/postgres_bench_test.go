@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,4 +53,39 @@ func BenchmarkWriteBatch5000(b *testing.B) {
 		written += n
 	}
 	b.ReportMetric(float64(written)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkWriteSchools writes as a collector's API handlers do under
+// load: 64 schools' agents at once, each sending 2-second batches of 35
+// points (their SNMP counters), so a batch's round trips weigh as much as
+// its rows.
+func BenchmarkWriteSchools(b *testing.B) {
+	ctx := context.Background()
+	pg := testenv.StartPostgres(b)
+	s, _ := openNew(b, pg)
+	defer s.Close()
+	agents := make([]store.Agent, 64)
+	for i := range agents {
+		agents[i] = agent(b, s, fmt.Sprintf("school-%02d", i))
+	}
+	const perBatch = 35
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 writers on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := next.Add(1) - 1
+			a, round := agents[n%int64(len(agents))], n/int64(len(agents))
+			at := t0.Add(time.Duration(round) * 2 * time.Second)
+			pts := make([]point.Point, perBatch)
+			for j := range pts {
+				pts[j] = benchPoint(a, int(round*perBatch+int64(j))%960, at)
+			}
+			if dup, err := s.WriteBatch(ctx, store.Batch{ID: fmt.Sprint("b-", n), Agent: a, Points: pts}, at); err != nil || dup {
+				b.Errorf("WriteBatch = %v, %v", dup, err)
+			}
+		}
+	})
+	b.ReportMetric(float64(next.Load()*perBatch)/b.Elapsed().Seconds(), "points/s")
 }
