@@ -68,6 +68,11 @@ type Store struct {
 	stop       chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
+
+	// ckpt is the checkpointer's connection (checkpoint.go); ckptDone
+	// says the checkpointer has stopped.
+	ckpt     *sql.DB
+	ckptDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -94,7 +99,8 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		// fsync per commit.
 		"synchronous(NORMAL)",
 	}
-	w, err := sql.Open("sqlite", dsn(path, append(pragmas, "journal_mode(WAL)", "cache_size(-32768)"), "immediate"))
+	w, err := sql.Open("sqlite", dsn(path, append(pragmas, "journal_mode(WAL)", "cache_size(-32768)",
+		fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)), "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -155,8 +161,17 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	if took := time.Since(began); took > time.Second {
 		s.log.Info("series ids loaded", "ids", len(s.ids.committed), "all", s.ids.complete, "took", took.Round(time.Millisecond))
 	}
-	s.queue, s.stop, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
+	// The checkpointer's connection (checkpoint.go): not a reader, which
+	// is query_only, and not the writer, whose path it keeps clear.
+	s.ckpt, err = sql.Open("sqlite", dsn(path, pragmas, ""))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s checkpointer: %w", path, err)
+	}
+	s.ckpt.SetMaxOpenConns(1)
+	s.queue, s.stop, s.writerDone, s.ckptDone = make(chan *writeReq), make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go s.groupWriter()
+	go s.checkpointer(s.ckpt, s.stop, s.ckptDone)
 	return s, nil
 }
 
@@ -178,6 +193,7 @@ func (s *Store) Close() error {
 	if s.stop != nil {
 		s.closeOnce.Do(func() { close(s.stop) })
 		<-s.writerDone // the group in hand is committed first
+		<-s.ckptDone
 	}
 	var errs []error
 	// Refreshes planner statistics where they are stale, as SQLite
@@ -193,6 +209,9 @@ func (s *Store) Close() error {
 	errs = append(errs, s.idStmts.close())
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.Close())
 	}
 	errs = append(errs, s.w.Close())
 	if err := errors.Join(errs...); err != nil {
