@@ -130,10 +130,11 @@ func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, untimed 
 	return p, timed, nil
 }
 
-// strs hands out one string for each distinct name or value in a body. A
-// batch repeats its measurements, tag keys, field keys and most tag values
-// (site, device, profile) on every line, and a new string for each was
-// most of decoding's allocations.
+// strs hands out one string for each distinct name in a body. A batch
+// repeats its measurements, tag keys and field keys on every line, and a
+// new string for each was most of decoding's allocations. Tag values are
+// not interned: most differ from line to line (an interface's name), and
+// interning them cost more than it saved.
 type strs map[string]string
 
 func (s strs) of(b []byte) string {

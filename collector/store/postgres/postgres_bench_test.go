@@ -57,8 +57,8 @@ func BenchmarkWriteBatch5000(b *testing.B) {
 
 // BenchmarkWriteSchools writes as a collector's API handlers do under
 // load: 64 schools' agents at once, each sending 2-second batches of 35
-// points (their SNMP counters), so a batch's round trips weigh as much as
-// its rows.
+// points (a school's rate; benchPoint's shape, 960 series a school), so a
+// batch's round trips weigh as much as its rows.
 func BenchmarkWriteSchools(b *testing.B) {
 	ctx := context.Background()
 	pg := testenv.StartPostgres(b)
