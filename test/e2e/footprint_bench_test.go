@@ -201,13 +201,9 @@ type footprintTool struct {
 // here (plain go build, CGO off) and returns its path.
 func footprintFloor(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
 	dst := filepath.Join(t.TempDir(), "gofloor")
-	cmd := exec.Command("go", "build", "-o", dst, "./test/e2e/testdata/gofloor")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building gofloor: %v\n%s", err, out)
+	if err := goBuild(dst, "./test/e2e/testdata/gofloor", nil); err != nil {
+		t.Fatal(err)
 	}
 	return dst
 }

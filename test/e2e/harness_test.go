@@ -36,14 +36,8 @@ func binaries(t *testing.T) (agent, collector string) {
 		if buildErr != nil {
 			return
 		}
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
 		for _, b := range []string{"agent", "collector"} {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "probity-"+b), "./"+b)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("building %s: %v\n%s", b, err, out)
+			if buildErr = goBuild(filepath.Join(binDir, "probity-"+b), "./"+b, nil); buildErr != nil {
 				return
 			}
 		}
@@ -52,6 +46,21 @@ func binaries(t *testing.T) (agent, collector string) {
 		t.Fatal(buildErr)
 	}
 	return filepath.Join(binDir, "probity-agent"), filepath.Join(binDir, "probity-collector")
+}
+
+// goBuild builds the module's package pkg (a path from the module root,
+// such as "./agent") into dst with cgo off, with env added to the
+// environment and flags before the package.
+func goBuild(dst, pkg string, env []string, flags ...string) error {
+	_, file, _, _ := runtime.Caller(0)
+	args := append(append([]string{"build"}, flags...), "-o", dst, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", pkg, err, out)
+	}
+	return nil
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.

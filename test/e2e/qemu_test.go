@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -147,14 +146,9 @@ func TestIntegrationQemuAgent(t *testing.T) {
 // only the link is repeated).
 func crossAgent(t *testing.T, goarch, goarm string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin := filepath.Join(t.TempDir(), "probity-agent-linux-"+goarch)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./agent")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the agent for %s: %v\n%s", goarch, err, out)
+	if err := goBuild(bin, "./agent", []string{"GOOS=linux", "GOARCH=" + goarch, "GOARM=" + goarm}, "-trimpath"); err != nil {
+		t.Fatalf("for %s: %v", goarch, err)
 	}
 	return bin
 }

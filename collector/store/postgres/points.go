@@ -111,6 +111,7 @@ func (s *Store) writeBatch(ctx context.Context, b store.Batch, now time.Time, ro
 			}
 			return err
 		}
+		// The agent's update and the batch id are the last two queued.
 		if tags[len(tags)-2].RowsAffected() == 0 {
 			return fmt.Errorf("agent %q: %w", b.Agent.ID, store.ErrNotFound)
 		}

@@ -15,25 +15,25 @@ import (
 // readers, so the writer goes on committing while it runs.
 const (
 	// checkpointEvery is how often the checkpointer copies what the WAL
-	// holds; a second's writes at the load test's rates are 10–40 MB.
+	// holds; a second's writes at the load test's rates are 6–40 MB.
 	checkpointEvery = time.Second
 	// walBackstopPages is the writer's own automatic checkpoint, kept at
 	// 64 MiB of 4 KiB pages in case the checkpointer falls behind.
 	walBackstopPages = 16384
 )
 
-// checkpointer runs until stop is closed, then says so on done.
-func (s *Store) checkpointer(db *sql.DB, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
+// checkpointer runs on s.ckpt until Close, then closes s.ckptDone.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-s.stop:
 			return
 		case <-t.C:
 		}
-		if _, err := checkpoint(context.Background(), db); err != nil {
+		if _, err := checkpoint(context.Background(), s.ckpt); err != nil {
 			s.log.Warn("sqlite: WAL checkpoint", "err", err)
 		}
 	}

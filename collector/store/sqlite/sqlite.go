@@ -171,7 +171,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	s.ckpt.SetMaxOpenConns(1)
 	s.queue, s.stop, s.writerDone, s.ckptDone = make(chan *writeReq), make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go s.groupWriter()
-	go s.checkpointer(s.ckpt, s.stop, s.ckptDone)
+	go s.checkpointer()
 	return s, nil
 }
 
