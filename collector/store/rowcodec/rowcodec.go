@@ -86,12 +86,22 @@ func (c *Codec) tagsJSON(tags map[string]string) string {
 // is a float64, {"i":n} an int64, {"u":n} a uint64, and bools and strings
 // are themselves.
 func (c *Codec) FieldsJSON(fields map[string]any) (string, error) {
+	b, err := c.AppendFieldsJSON(c.fields[:0], fields)
+	if err != nil {
+		return "", err
+	}
+	c.fields = b
+	return string(b), nil
+}
+
+// AppendFieldsJSON appends what FieldsJSON returns to b.
+func (c *Codec) AppendFieldsJSON(b []byte, fields map[string]any) ([]byte, error) {
 	c.keys = c.keys[:0]
 	for k := range fields {
 		c.keys = append(c.keys, k)
 	}
 	slices.Sort(c.keys)
-	b := append(c.fields[:0], '{')
+	b = append(b, '{')
 	for i, k := range c.keys {
 		if i > 0 {
 			b = append(b, ',')
@@ -101,7 +111,7 @@ func (c *Codec) FieldsJSON(fields map[string]any) (string, error) {
 		switch v := fields[k].(type) {
 		case float64:
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return "", fmt.Errorf("field %s is %v", k, v)
+				return b, fmt.Errorf("field %s is %v", k, v)
 			}
 			b = strconv.AppendFloat(b, v, 'g', -1, 64)
 		case int64:
@@ -118,12 +128,10 @@ func (c *Codec) FieldsJSON(fields map[string]any) (string, error) {
 		case string:
 			b = appendString(b, v)
 		default:
-			return "", fmt.Errorf("field %s has unsupported type %T", k, v)
+			return b, fmt.Errorf("field %s has unsupported type %T", k, v)
 		}
 	}
-	b = append(b, '}')
-	c.fields = b
-	return string(b), nil
+	return append(b, '}'), nil
 }
 
 func (c *Codec) sortedTagKeys(tags map[string]string) {

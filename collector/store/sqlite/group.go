@@ -32,12 +32,13 @@ var errClosed = errors.New("store closed")
 
 // writeReq is one encoded batch waiting for the group writer.
 type writeReq struct {
-	ctx   context.Context
-	b     store.Batch
-	now   time.Time
-	pts   []encPoint
-	marks map[hourStream]bool // hours and streams written, to mark pending for rollup (writeOne)
-	done  chan writeRes       // buffered: the writer never waits on a caller
+	ctx    context.Context
+	b      store.Batch
+	now    time.Time
+	pts    []encPoint
+	fields []byte              // the points' fields JSON, one after another
+	marks  map[hourStream]bool // hours and streams written, to mark pending for rollup (writeOne)
+	done   chan writeRes       // buffered: the writer never waits on a caller
 }
 
 // hourStream is an hour (ns) of a stream (streams.id): a rollup_pending_streams row.
@@ -46,7 +47,7 @@ type hourStream struct{ hour, gid int64 }
 // groupStmts are the writer's prepared statements bound to a group's
 // transaction.
 type groupStmts struct {
-	many, one    *sql.Stmt // pointsPerInsert points, and one
+	chunk        *sql.Stmt // a chunk of points
 	pending      *sql.Stmt // marks an hour of a stream pending
 	known, batch *sql.Stmt // is the agent known; the batch id, unless seen
 	touch        *sql.Stmt // the agent's last contact
@@ -118,7 +119,7 @@ func (s *Store) commitGroup(group []*writeReq) {
 	for len(live) > 0 {
 		failed := -1
 		err := s.inTx(context.Background(), func(tx *sql.Tx) error {
-			st := groupStmts{many: tx.Stmt(s.insertPoints), one: tx.Stmt(s.insertPoint), pending: tx.Stmt(s.markPending),
+			st := groupStmts{chunk: tx.Stmt(s.insertChunk), pending: tx.Stmt(s.markPending),
 				known: tx.Stmt(s.agentKnown), batch: tx.Stmt(s.insertBatch), touch: tx.Stmt(s.touchAgent), ids: s.idStmts.inTx(tx)}
 			points, batches := 0, 0
 			marks := map[hourStream]bool{}

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/probity-edu/probity/collector/rollup"
@@ -47,20 +49,26 @@ func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, 
 		if p.Measurement == "" || p.Time.IsZero() {
 			return nil, fmt.Errorf("sqlite: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
 		}
-		fields, err := c.FieldsJSON(p.Fields)
+		// Every point's fields go into one buffer: one allocation a
+		// batch, not one a point.
+		from := len(req.fields)
+		var err error
+		req.fields, err = c.AppendFieldsJSON(req.fields, p.Fields)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
 		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
-		req.pts = append(req.pts, encPoint{p.Measurement, series, tags, fields, toNS(p.Time), toNS(rollup.Hour.Truncate(p.Time))})
+		req.pts = append(req.pts, encPoint{p.Measurement, series, tags, from, len(req.fields), toNS(p.Time), toNS(rollup.Hour.Truncate(p.Time))})
 	}
 	return req, nil
 }
 
-// encPoint is a point as the writer stores it, less the ids it finds.
+// encPoint is a point as the writer stores it, less the ids it finds; its
+// fields JSON is writeReq.fields[from:to].
 type encPoint struct {
-	measurement, series, tags, fields string
-	ns, hour                          int64
+	measurement, series, tags string
+	from, to                  int
+	ns, hour                  int64
 }
 
 // writeOne writes one batch inside the group's transaction. It returns
@@ -90,9 +98,9 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 		return err
 	}
 	site, agent := r.b.Agent.SiteID, r.b.Agent.ID
-	args := make([]any, 0, len(r.pts)*pointCols)
+	ids := make([]pointIDs, len(r.pts))
 	r.marks = map[hourStream]bool{}
-	for _, p := range r.pts {
+	for i, p := range r.pts {
 		gid, err := s.ids.stream(st.ids, site, p.measurement)
 		if err != nil {
 			return err
@@ -102,19 +110,44 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 		if err != nil {
 			return err
 		}
-		args = append(args, gid, sid, p.ns, p.fields)
+		ids[i] = pointIDs{gid, sid, i}
 	}
-	for len(args) > 0 {
-		ins, n := st.one, pointCols
-		if len(args) >= pointsPerInsert*pointCols {
-			ins, n = st.many, pointsPerInsert*pointCols
+	// A chunk a stream and hour: order the points so that each chunk's
+	// are adjacent, keeping the batch's order within it.
+	slices.SortStableFunc(ids, func(a, b pointIDs) int {
+		if c := cmp.Compare(a.gid, b.gid); c != 0 {
+			return c
 		}
-		if _, err := ins.Exec(args[:n]...); err != nil {
+		return cmp.Compare(r.pts[a.i].hour, r.pts[b.i].hour)
+	})
+	for len(ids) > 0 {
+		n := 1
+		first := r.pts[ids[0].i]
+		for n < len(ids) && n < maxChunkPoints && ids[n].gid == ids[0].gid && r.pts[ids[n].i].hour == first.hour {
+			n++
+		}
+		t0, t1 := first.ns, first.ns
+		for _, id := range ids[1:n] {
+			t0, t1 = min(t0, r.pts[id.i].ns), max(t1, r.pts[id.i].ns)
+		}
+		buf := s.chunkBuf[:0]
+		for _, id := range ids[:n] {
+			p := r.pts[id.i]
+			buf = appendChunkLine(buf, id.sid, p.ns-t0, r.fields[p.from:p.to])
+		}
+		s.chunkBuf = buf
+		if _, err := st.chunk.Exec(ids[0].gid, first.hour, t0, t1, n, buf); err != nil {
 			return fmt.Errorf("points: %w", err)
 		}
-		args = args[n:]
+		ids = ids[n:]
 	}
 	return nil
+}
+
+// pointIDs are a point's stream and series ids and its index in the batch.
+type pointIDs struct {
+	gid, sid int64
+	i        int
 }
 
 // The writer's statements for each batch, prepared once (sqlite.go).
@@ -127,24 +160,6 @@ const (
 		WHERE id = ?4`
 )
 
-const (
-	pointCols       = 4
-	pointsPerInsert = 100
-)
-
-// insertPointsSQL is a multi-row INSERT of n points.
-func insertPointsSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO points (gid, sid, time, fields) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`(?, ?, ?, ?)`)
-	}
-	return b.String()
-}
-
 // errDup is a batch id seen before: writeOne has written nothing, and the
 // group writer answers dup=true.
 var errDup = errors.New("duplicate batch")
@@ -152,47 +167,74 @@ var errDup = errors.New("duplicate batch")
 // Points returns raw points of a site and measurement in [From, To), in time
 // order, keeping those whose tags match every q.Tags entry.
 func (s *Store) Points(ctx context.Context, q store.PointQuery) ([]point.Point, error) {
-	var where strings.Builder
-	args := []any{q.Site, q.Measurement, clampNS(q.From), clampNS(q.To)}
-	for k, v := range q.Tags {
-		if k == store.TagSite || k == store.TagAgent {
-			continue // not in the series key; checked below
-		}
-		// A point with tag k=v has ",k=v" in its series key, so this
-		// keeps every match (and, rarely, a few more) without decoding.
-		where.WriteString(` AND instr(se.series, ?) > 0`)
-		args = append(args, ","+k+"="+v)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT se.tags, p.fields, p.time FROM points p JOIN series se ON se.id = p.sid
-		WHERE p.gid = (SELECT id FROM streams WHERE site = ? AND measurement = ?) AND p.time >= ? AND p.time < ?`+where.String()+` ORDER BY p.time`, args...)
-	if err != nil {
+	fail := func(err error) ([]point.Point, error) {
 		return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
+	}
+	from, to := clampNS(q.From), clampNS(q.To)
+	if from >= to {
+		return nil, nil
+	}
+	// A chunk lies within one hour, so one holding a point at or after
+	// from began no earlier than from's hour.
+	rows, err := s.r.QueryContext(ctx, `SELECT t0, data FROM chunks
+		WHERE gid = (SELECT id FROM streams WHERE site = ? AND measurement = ?) AND t0 >= ? AND t0 < ? AND t1 >= ?
+		ORDER BY t0`, q.Site, q.Measurement, toNS(rollup.Hour.Truncate(fromNS(from))), to, from)
+	if err != nil {
+		return fail(err)
 	}
 	defer rows.Close()
+	seriesOf, err := s.r.PrepareContext(ctx, `SELECT tags FROM series WHERE id = ?`)
+	if err != nil {
+		return fail(err)
+	}
+	defer seriesOf.Close()
 	var out []point.Point
 	var d rowcodec.Decoder
-	var tagsJS, fieldsJS []byte
-	var ns int64
+	// The tags of each series met, nil for one the filter refuses.
+	tagsOf := map[int64]map[string]string{}
+	var t0 int64
+	var data []byte
 	for rows.Next() {
-		if err := rows.Scan(&tagsJS, &fieldsJS, &ns); err != nil {
-			return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
+		if err := rows.Scan(&t0, &data); err != nil {
+			return fail(err)
 		}
-		tags, err := d.DecodeTags(tagsJS)
+		err := eachChunkPoint(data, t0, func(sid, ns int64, fieldsJS []byte) error {
+			if ns < from || ns >= to {
+				return nil
+			}
+			tags, seen := tagsOf[sid]
+			if !seen {
+				var tagsJS []byte
+				if err := seriesOf.QueryRowContext(ctx, sid).Scan(&tagsJS); err != nil {
+					return fmt.Errorf("series %d: %w", sid, err)
+				}
+				t, err := d.DecodeTags(tagsJS)
+				if err != nil {
+					return fmt.Errorf("series %d: %w", sid, err)
+				}
+				if matches(t, q.Tags) {
+					tags = t
+				}
+				tagsOf[sid] = tags
+			}
+			if tags == nil {
+				return nil
+			}
+			fields, err := d.DecodeFields(fieldsJS)
+			if err != nil {
+				return fmt.Errorf("at %d: %w", ns, err)
+			}
+			out = append(out, point.Point{Measurement: q.Measurement, Tags: maps.Clone(tags), Fields: fields, Time: fromNS(ns)})
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
+			return fail(err)
 		}
-		if !matches(tags, q.Tags) {
-			continue
-		}
-		fields, err := d.DecodeFields(fieldsJS)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: points %s/%s at %d: %w", q.Site, q.Measurement, ns, err)
-		}
-		out = append(out, point.Point{Measurement: q.Measurement, Tags: tags, Fields: fields, Time: fromNS(ns)})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: points %s/%s: %w", q.Site, q.Measurement, err)
+		return fail(err)
 	}
+	slices.SortStableFunc(out, func(a, b point.Point) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 

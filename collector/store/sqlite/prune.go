@@ -25,7 +25,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	prev := int64(-1 << 63)
 	for {
 		var lo sql.NullInt64
-		if err := s.r.QueryRowContext(ctx, `SELECT MIN(time) FROM points WHERE time < ?`, cut).Scan(&lo); err != nil {
+		if err := s.r.QueryRowContext(ctx, `SELECT MIN(hour) FROM chunks WHERE hour < ?`, cut).Scan(&lo); err != nil {
 			return total, fmt.Errorf("sqlite: prune before %s: %w", before.Format(time.RFC3339), err)
 		}
 		if !lo.Valid {

@@ -53,7 +53,7 @@ func (s *Store) Rollup(ctx context.Context, from, to time.Time) error {
 	// Skip the empty hours outside the data, so a wide range is cheap.
 	var lo, hi sql.NullInt64
 	if err := s.r.QueryRowContext(ctx, `SELECT MIN(t), MAX(t) FROM
-		(SELECT MIN(time) AS t FROM points UNION ALL SELECT MAX(time) FROM points
+		(SELECT MIN(hour) AS t FROM chunks UNION ALL SELECT MAX(hour) FROM chunks
 		 UNION ALL SELECT MIN(hour) FROM rollup_pending_streams UNION ALL SELECT MAX(hour) FROM rollup_pending_streams)`).Scan(&lo, &hi); err != nil {
 		return fmt.Errorf("sqlite: rollup: data range: %w", err)
 	}
@@ -312,28 +312,26 @@ func horizons(ctx context.Context, tx querier) (raw, hourly int64, err error) {
 }
 
 // aggregateHour rolls the raw points of hour h up: all of them, or only
-// those of the streams gids when it is not empty. A point row holds its
+// those of the streams gids when it is not empty. A point holds its
 // series' id; the series' names and tags are read once a series, not
-// joined to every row.
+// joined to every point.
 func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) (bs []rollup.Bucket, read int64, err error) {
-	query := `SELECT sid, fields, time FROM points WHERE time >= ? AND time < ?`
-	args := []any{toNS(h), toNS(h.Add(time.Hour))}
-	order := ` ORDER BY time`
+	query := `SELECT t0, data FROM chunks WHERE hour = ?`
+	args := []any{toNS(h)}
 	if len(gids) > 0 {
 		query += ` AND gid IN (` + strings.Repeat(",?", len(gids))[1:] + `)`
 		for _, g := range gids {
 			args = append(args, g)
 		}
-		// Each series in time order, as points(gid, time) holds them: no
-		// sort of the whole chunk.
-		order = ` ORDER BY gid, time`
 	}
 	seriesOf, err := q.PrepareContext(ctx, `SELECT site, measurement, series, tags FROM series WHERE id = ?`)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer seriesOf.Close()
-	rows, err := q.QueryContext(ctx, query+order, args...)
+	// Each stream's chunks together, roughly in time order, as
+	// chunks(hour, gid) and the batches hold them: no sort of the hour.
+	rows, err := q.QueryContext(ctx, query+` ORDER BY gid`, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -345,30 +343,37 @@ func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) (b
 	}
 	known := map[int64]*seriesRow{}
 	var d rowcodec.Decoder
-	var fieldsJS []byte
-	var sid, ns int64
-	for rows.Next() {
-		if err := rows.Scan(&sid, &fieldsJS, &ns); err != nil {
-			return nil, 0, err
-		}
+	var data []byte
+	var t0 int64
+	add := func(sid, ns int64, fieldsJS []byte) error {
 		se := known[sid]
 		if se == nil {
 			se = &seriesRow{}
 			var tagsJS []byte
 			if err := seriesOf.QueryRowContext(ctx, sid).Scan(&se.site, &se.measurement, &se.series, &tagsJS); err != nil {
-				return nil, 0, fmt.Errorf("series %d: %w", sid, err)
+				return fmt.Errorf("series %d: %w", sid, err)
 			}
+			var err error
 			if se.tags, err = d.DecodeTags(tagsJS); err != nil {
-				return nil, 0, fmt.Errorf("%s: %w", se.series, err)
+				return fmt.Errorf("%s: %w", se.series, err)
 			}
 			known[sid] = se
 		}
 		fields, err := d.DecodeFields(fieldsJS)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", se.series, err)
+			return fmt.Errorf("%s: %w", se.series, err)
 		}
 		agg.AddID(sid, se.site, se.measurement, se.series, se.tags, fields, fromNS(ns))
 		read++
+		return nil
+	}
+	for rows.Next() {
+		if err := rows.Scan(&t0, &data); err != nil {
+			return nil, 0, err
+		}
+		if err := eachChunkPoint(data, t0, add); err != nil {
+			return nil, 0, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
@@ -430,15 +435,14 @@ func (s *Store) markDays(ctx context.Context, tx *sql.Tx, ids []int64, day time.
 }
 
 func deletePoints(ctx context.Context, tx *sql.Tx, h time.Time) (int64, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM points WHERE time >= ? AND time < ?`, toNS(h), toNS(h.Add(time.Hour)))
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM chunks WHERE hour = ?`, toNS(h)).Scan(&n); err != nil || n == 0 {
 		return n, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE counters SET n = n - ? WHERE name = 'points'`, n)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE hour = ?`, toNS(h)); err != nil {
+		return 0, err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE counters SET n = n - ? WHERE name = 'points'`, n)
 	return n, err
 }
 

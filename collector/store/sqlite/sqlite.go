@@ -37,12 +37,12 @@ type Store struct {
 	r   *sql.DB // read-only pool
 	log *slog.Logger
 
-	// Prepared once on the writer and reused by every batch: one row, and
-	// pointsPerInsert rows, which saves per-statement overhead.
-	insertPoint, insertPoints *sql.Stmt
-	markPending               *sql.Stmt // an hour of a stream written to
-	agentKnown, insertBatch   *sql.Stmt // writeOne's, for each batch
-	touchAgent                *sql.Stmt
+	// Prepared once on the writer and reused by every batch.
+	insertChunk             *sql.Stmt // a chunk of points (chunks.go)
+	markPending             *sql.Stmt // an hour of a stream written to
+	agentKnown, insertBatch *sql.Stmt // writeOne's, for each batch
+	touchAgent              *sql.Stmt
+	chunkBuf                []byte // the group writer's, for a chunk's data
 	// Prepared on the read pool: every write request looks its agent up.
 	agentByCred *sql.Stmt
 	idStmts     idStmts
@@ -127,14 +127,11 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.r = r
-	s.insertPoint, err = w.PrepareContext(ctx, insertPointsSQL(1))
-	if err == nil {
-		s.insertPoints, err = w.PrepareContext(ctx, insertPointsSQL(pointsPerInsert))
-	}
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
 	}{
+		{&s.insertChunk, insertChunkSQL},
 		{&s.idStmts.selectStream, selectStreamSQL}, {&s.idStmts.insertStream, insertStreamSQL},
 		{&s.idStmts.selectSeries, selectSeriesSQL}, {&s.idStmts.insertSeries, insertSeriesSQL},
 		{&s.markPending, `INSERT INTO rollup_pending_streams(hour, gid) VALUES (?, ?) ON CONFLICT DO UPDATE SET seq = seq + 1`},
@@ -201,7 +198,7 @@ func (s *Store) Close() error {
 	if _, err := s.w.Exec(`PRAGMA optimize`); err != nil {
 		errs = append(errs, err)
 	}
-	for _, st := range []*sql.Stmt{s.insertPoint, s.insertPoints, s.markPending, s.agentKnown, s.insertBatch, s.touchAgent, s.agentByCred} {
+	for _, st := range []*sql.Stmt{s.insertChunk, s.markPending, s.agentKnown, s.insertBatch, s.touchAgent, s.agentByCred} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -66,7 +66,7 @@ func TestMigrateFresh(t *testing.T) {
 	if len(got) == 0 || got[len(got)-1].version != latestVersion(t) || got[0].name != "0001_init.sql" {
 		t.Fatalf("schema_migrations = %+v, want up to version %d", got, latestVersion(t))
 	}
-	for _, table := range []string{"trusts", "sites", "agents", "enrol_tokens", "batches", "points",
+	for _, table := range []string{"trusts", "sites", "agents", "enrol_tokens", "batches", "chunks",
 		"rollups_hourly", "verdicts", "verdict_history", "attestations"} {
 		var n int
 		if err := s.r.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&n); err != nil || n != 1 {
