@@ -45,8 +45,19 @@ func (c *Codec) SeriesAndTags(measurement string, tags map[string]string) (serie
 	return c.seriesKey(measurement, tags), c.tagsJSON(tags)
 }
 
+// AppendSeriesKey appends what SeriesKey returns to b.
+func (c *Codec) AppendSeriesKey(b []byte, measurement string, tags map[string]string) []byte {
+	c.sortedTagKeys(tags)
+	return c.appendSeriesKey(b, measurement, tags)
+}
+
 func (c *Codec) seriesKey(measurement string, tags map[string]string) string {
-	b := append(c.series[:0], measurement...)
+	c.series = c.appendSeriesKey(c.series[:0], measurement, tags)
+	return string(c.series)
+}
+
+func (c *Codec) appendSeriesKey(b []byte, measurement string, tags map[string]string) []byte {
+	b = append(b, measurement...)
 	for _, k := range c.keys {
 		if k == tagSite || k == tagAgent {
 			continue
@@ -56,8 +67,7 @@ func (c *Codec) seriesKey(measurement string, tags map[string]string) string {
 		b = append(b, '=')
 		b = append(b, tags[k]...)
 	}
-	c.series = b
-	return string(b)
+	return b
 }
 
 // TagsJSON is a JSON object of strings in key order.

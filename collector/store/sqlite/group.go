@@ -32,13 +32,13 @@ var errClosed = errors.New("store closed")
 
 // writeReq is one encoded batch waiting for the group writer.
 type writeReq struct {
-	ctx    context.Context
-	b      store.Batch
-	now    time.Time
-	pts    []encPoint
-	fields []byte              // the points' fields JSON, one after another
-	marks  map[hourStream]bool // hours and streams written, to mark pending for rollup (writeOne)
-	done   chan writeRes       // buffered: the writer never waits on a caller
+	ctx   context.Context
+	b     store.Batch
+	now   time.Time
+	pts   []encPoint
+	buf   []byte              // the points' series keys and fields JSON (encPoint)
+	marks map[hourStream]bool // hours and streams written, to mark pending for rollup (writeOne)
+	done  chan writeRes       // buffered: the writer never waits on a caller
 }
 
 // hourStream is an hour (ns) of a stream (streams.id): a rollup_pending_streams row.

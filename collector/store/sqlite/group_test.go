@@ -160,7 +160,7 @@ func TestIDCacheFollowsTheTransaction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := c.series(s.idStmts.inTx(tx), "oak", "a1", "ping", series, `{}`)
+		id, err := c.series(s.idStmts.inTx(tx), "oak", "a1", "ping", []byte(series), func() string { return `{}` })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +253,7 @@ func TestIDCacheCheckHash(t *testing.T) {
 	}
 	defer tx.Rollback()
 	st := s.idStmts.inTx(tx)
-	a, err := c.series(st, "oak", "a1", "ping", "ping,target=gw", `{}`)
+	a, err := c.series(st, "oak", "a1", "ping", []byte("ping,target=gw"), func() string { return `{}` })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestIDCacheCheckHash(t *testing.T) {
 	if ha == hb {
 		t.Fatal("distinct keys hashed alike")
 	}
-	b, err := c.series(st, "oak", "a1", "ping", "ping,target=dns", `{}`)
+	b, err := c.series(st, "oak", "a1", "ping", []byte("ping,target=dns"), func() string { return `{}` })
 	if err != nil {
 		t.Fatal(err)
 	}

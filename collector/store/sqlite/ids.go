@@ -52,14 +52,23 @@ func newIDCache() *idCache {
 
 // hash returns k's cache key and its check value.
 func (c *idCache) hash(k idKey) (uint64, uint32) {
+	return c.hashParts(k.kind, k.a, k.b, k.c, nil)
+}
+
+// hashParts is hash of the key (kind, a, b, c+cb): the writer hands a
+// series key as bytes, so that a cache hit makes no string of it.
+func (c *idCache) hashParts(kind byte, a, b, cs string, cb []byte) (uint64, uint32) {
 	var h maphash.Hash
 	sum := func(seed maphash.Seed) uint64 {
 		h.SetSeed(seed)
-		h.WriteByte(k.kind)
-		for _, s := range []string{k.a, k.b, k.c} {
-			h.WriteString(s)
-			h.WriteByte(0) // ("ab","c") and ("a","bc") differ
-		}
+		h.WriteByte(kind)
+		h.WriteString(a)
+		h.WriteByte(0) // ("ab","c") and ("a","bc") differ
+		h.WriteString(b)
+		h.WriteByte(0)
+		h.WriteString(cs)
+		h.Write(cb)
+		h.WriteByte(0)
 		return h.Sum64()
 	}
 	return sum(c.seed), uint32(sum(c.checkSeed))
@@ -94,23 +103,37 @@ func (st idStmts) close() error {
 
 // stream returns the id of a site's measurement, making the row if needed.
 func (c *idCache) stream(st idStmts, site, measurement string) (int64, error) {
-	return c.id(idKey{'g', site, measurement, ""}, st.selectStream, st.insertStream, []any{site, measurement}, []any{site, measurement})
+	h, check := c.hashParts('g', site, measurement, "", nil)
+	if id, ok := c.cached(h, check); ok {
+		return id, nil
+	}
+	return c.find(idKey{'g', site, measurement, ""}, h, check, st.selectStream, st.insertStream, []any{site, measurement}, []any{site, measurement})
 }
 
-// series returns the id of a series, making the row if needed.
-func (c *idCache) series(st idStmts, site, agent, measurement, series, tags string) (int64, error) {
-	return c.id(idKey{'s', site, agent, series}, st.selectSeries, st.insertSeries,
-		[]any{site, agent, series}, []any{site, agent, measurement, series, tags})
+// series returns the id of a series (its key given as bytes), making the
+// row if needed; tags, the series' tags JSON, is called only then.
+func (c *idCache) series(st idStmts, site, agent, measurement string, series []byte, tags func() string) (int64, error) {
+	h, check := c.hashParts('s', site, agent, "", series)
+	if id, ok := c.cached(h, check); ok {
+		return id, nil
+	}
+	key := string(series)
+	return c.find(idKey{'s', site, agent, key}, h, check, st.selectSeries, st.insertSeries,
+		[]any{site, agent, key}, []any{site, agent, measurement, key, tags()})
 }
 
-func (c *idCache) id(k idKey, sel, ins *sql.Stmt, selArgs, insArgs []any) (int64, error) {
-	h, check := c.hash(k)
+func (c *idCache) cached(h uint64, check uint32) (int64, bool) {
 	if e, ok := c.committed[h]; ok && e.check == check {
-		return e.id, nil
+		return e.id, true
 	}
 	if e, ok := c.pending[h]; ok && e.check == check {
-		return e.id, nil
+		return e.id, true
 	}
+	return 0, false
+}
+
+// find looks k (hashed h, check) up in the database, or inserts it.
+func (c *idCache) find(k idKey, h uint64, check uint32, sel, ins *sql.Stmt, selArgs, insArgs []any) (int64, error) {
 	// Insert first when the cache is complete: the row is new unless
 	// another process made it (then the insert returns no row).
 	first, second, firstArgs, secondArgs := sel, ins, selArgs, insArgs

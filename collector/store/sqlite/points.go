@@ -49,26 +49,32 @@ func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, 
 		if p.Measurement == "" || p.Time.IsZero() {
 			return nil, fmt.Errorf("sqlite: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
 		}
-		// Every point's fields go into one buffer: one allocation a
-		// batch, not one a point.
-		from := len(req.fields)
+		// Every point's fields and series key go into one buffer: an
+		// allocation or two a batch, not two a point. The series' tags
+		// JSON is made only for a new series (writeOne).
+		e := encPoint{measurement: p.Measurement, tags: p.Tags, ns: toNS(p.Time), hour: toNS(rollup.Hour.Truncate(p.Time))}
+		e.series = len(req.buf)
+		req.buf = c.AppendSeriesKey(req.buf, p.Measurement, p.Tags)
+		e.fields = len(req.buf)
 		var err error
-		req.fields, err = c.AppendFieldsJSON(req.fields, p.Fields)
+		req.buf, err = c.AppendFieldsJSON(req.buf, p.Fields)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
 		}
-		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
-		req.pts = append(req.pts, encPoint{p.Measurement, series, tags, from, len(req.fields), toNS(p.Time), toNS(rollup.Hour.Truncate(p.Time))})
+		e.end = len(req.buf)
+		req.pts = append(req.pts, e)
 	}
 	return req, nil
 }
 
-// encPoint is a point as the writer stores it, less the ids it finds; its
-// fields JSON is writeReq.fields[from:to].
+// encPoint is a point as the writer stores it, less the ids it finds: its
+// series key is writeReq.buf[series:fields], its fields JSON
+// buf[fields:end].
 type encPoint struct {
-	measurement, series, tags string
-	from, to                  int
-	ns, hour                  int64
+	measurement         string
+	tags                map[string]string
+	series, fields, end int
+	ns, hour            int64
 }
 
 // writeOne writes one batch inside the group's transaction. It returns
@@ -100,13 +106,17 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 	site, agent := r.b.Agent.SiteID, r.b.Agent.ID
 	ids := make([]pointIDs, len(r.pts))
 	r.marks = map[hourStream]bool{}
+	var gid int64
 	for i, p := range r.pts {
-		gid, err := s.ids.stream(st.ids, site, p.measurement)
-		if err != nil {
-			return err
+		// A batch's points of a measurement mostly come together.
+		if i == 0 || p.measurement != r.pts[i-1].measurement {
+			var err error
+			if gid, err = s.ids.stream(st.ids, site, p.measurement); err != nil {
+				return err
+			}
 		}
 		r.marks[hourStream{p.hour, gid}] = true
-		sid, err := s.ids.series(st.ids, site, agent, p.measurement, p.series, p.tags)
+		sid, err := s.ids.series(st.ids, site, agent, p.measurement, r.buf[p.series:p.fields], func() string { return s.codec.TagsJSON(p.tags) })
 		if err != nil {
 			return err
 		}
@@ -133,7 +143,7 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 		buf := s.chunkBuf[:0]
 		for _, id := range ids[:n] {
 			p := r.pts[id.i]
-			buf = appendChunkLine(buf, id.sid, p.ns-t0, r.fields[p.from:p.to])
+			buf = appendChunkLine(buf, id.sid, p.ns-t0, r.buf[p.fields:p.end])
 		}
 		s.chunkBuf = buf
 		if _, err := st.chunk.Exec(ids[0].gid, first.hour, t0, t1, n, buf); err != nil {
