@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,11 +32,25 @@ const (
 // loadScenario is one arrangement of collectors and store the load
 // benchmark searches. skip, when set, says why it cannot run yet.
 type loadScenario struct {
-	id         string // for PROBITY_BENCH_LOAD_SCENARIOS
+	id         string // for PROBITY_BENCH_LOAD_SCENARIOS and its docs markers
 	name       string
 	store      string // sqlite or postgres
 	collectors int
-	skip       string
+	// cpuBudget is the cores each collector process may use, enforced by
+	// a CPU cgroup of its own, as if each ran on a machine of that size
+	// (PostgreSQL and the load generator share the rest); 0 is unlimited.
+	cpuBudget float64
+	skip      string
+}
+
+// firstLevel is the scenario's first level: a budgeted scenario starts
+// at its share of the machine's CPUs, so as not to start far past what
+// it can carry.
+func (sc loadScenario) firstLevel(first int) int {
+	if sc.cpuBudget <= 0 {
+		return first
+	}
+	return max(25, int(math.Round(float64(first)*sc.cpuBudget*float64(sc.collectors)/float64(runtime.NumCPU()))))
 }
 
 // loadScenarios are the arrangements searched; skip, when set, says why
@@ -44,6 +59,9 @@ var loadScenarios = []loadScenario{
 	{id: "sqlite", name: "one collector, SQLite", store: "sqlite", collectors: 1},
 	{id: "postgres", name: "one collector, PostgreSQL", store: "postgres", collectors: 1},
 	{id: "postgres-2", name: "two collectors, one PostgreSQL", store: "postgres", collectors: 2},
+	{id: "sqlite-1core", name: "one collector, SQLite, held to 1 core", store: "sqlite", collectors: 1, cpuBudget: 1.0},
+	{id: "postgres-budget", name: "one collector held to 0.5 core, PostgreSQL", store: "postgres", collectors: 1, cpuBudget: 0.5},
+	{id: "postgres-2-budget", name: "two collectors held to 0.5 core each, one PostgreSQL", store: "postgres", collectors: 2, cpuBudget: 0.5},
 }
 
 // loadPostgresDSN starts a real PostgreSQL on loopback for the scenario
@@ -80,11 +98,12 @@ func loadCollectorConfig(sc loadScenario, port int, dataDir, dsn string) string 
 type loadStep struct {
 	schools    int
 	r          loadgen.Result
-	collCPU    float64 // cores used by the collectors over the run
-	genCPU     float64 // cores used by the load generator
-	busy       float64 // machine busy share, 0-1
-	serverMean float64 // mean time the collectors took per write, ms (their /metrics)
-	storeMB    float64 // SQLite files after the level (0 for PostgreSQL)
+	collCPU    float64     // cores used by the collectors over the run
+	throttle   cpuThrottle // the collectors' CPU cgroups over the run, summed (budgeted scenarios)
+	genCPU     float64     // cores used by the load generator
+	busy       float64     // machine busy share, 0-1
+	serverMean float64     // mean time the collectors took per write, ms (their /metrics)
+	storeMB    float64     // SQLite files after the level (0 for PostgreSQL)
 }
 
 func (s loadStep) ok() bool { return s.r.KeptUp() }
@@ -96,16 +115,30 @@ func (s loadStep) ok() bool { return s.r.KeptUp() }
 // at least 95% of offered, p99 ingest latency under 1 s): doubling, then
 // halving the gap between the last level that kept up and the first that
 // did not. It writes the levels and the most schools carried into
-// docs/benchmarks.md. Each level first runs unmeasured for
+// docs/benchmarks.md, each scenario between its own markers
+// (<!-- load:ID:begin --> and <!-- load:ID:end -->), rewriting only the
+// scenarios the run completed. Each level first runs unmeasured for
 // PROBITY_BENCH_LOAD_WARMUP (default 60s, one SNMP interval), so that its
 // schools' series exist, as they do in a collector that has been running:
 // without it every level would measure the first sight of every series.
 // After it the collectors are let finish what they were sent.
 // PROBITY_BENCH_LOAD_STEP sets a level's measured length (default 20s),
-// PROBITY_BENCH_LOAD_START the first level (default 250 schools),
-// PROBITY_BENCH_LOAD_SCENARIOS the scenario ids to run, and
-// PROBITY_BENCH_LOAD_ROLLUP_EVERY and PROBITY_BENCH_LOAD_SCORE_EVERY the
-// collectors' jobs.rollup_every and jobs.score_every.
+// PROBITY_BENCH_LOAD_START the first level (default 250 schools; a
+// budgeted scenario starts at its share of the CPUs, at least 25),
+// PROBITY_BENCH_LOAD_SCENARIOS the scenario ids to run (comma-separated:
+// sqlite, postgres, postgres-2, and the budgeted sqlite-1core,
+// postgres-budget and postgres-2-budget, which `make bench-load-budget`
+// runs), and PROBITY_BENCH_LOAD_ROLLUP_EVERY and
+// PROBITY_BENCH_LOAD_SCORE_EVERY the collectors' jobs.rollup_every and
+// jobs.score_every.
+//
+// The budgeted scenarios hold each collector process to a fixed number of
+// cores with a CPU cgroup of its own (cgroup v1's cpu controller, or
+// cgroup v2's cpu.max; root only), like identical machines, while
+// PostgreSQL and the load generator use the rest: on a machine whose few
+// cores everything shares, that is how scaling out can be measured. Where
+// CPU cgroups cannot be used they skip, saying why, and their sections of
+// the docs are left as they were.
 func TestBenchLoad(t *testing.T) {
 	if os.Getenv("PROBITY_BENCH_LOAD") == "" {
 		t.Skip("a benchmark: run it with make bench-load")
@@ -125,35 +158,76 @@ func TestBenchLoad(t *testing.T) {
 	want := map[string]bool{}
 	for _, id := range strings.Split(os.Getenv("PROBITY_BENCH_LOAD_SCENARIOS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
+			if !slices.ContainsFunc(loadScenarios, func(sc loadScenario) bool { return sc.id == id }) {
+				t.Fatalf("PROBITY_BENCH_LOAD_SCENARIOS: no scenario %q", id)
+			}
 			want[id] = true
 		}
 	}
-	var sections []string
+	sections := map[string]string{} // scenario id → its section, for those that ran
+	var ids []string
 	for _, sc := range loadScenarios {
 		if len(want) > 0 && !want[sc.id] {
 			continue
 		}
 		var section string
-		t.Run(sc.id, func(t *testing.T) {
+		ok := t.Run(sc.id, func(t *testing.T) {
 			if sc.skip != "" {
 				section = fmt.Sprintf("**%s**: not run (%s).\n", sc.name, sc.skip)
 				t.Skip(sc.skip)
 			}
-			section = loadScenarioRun(t, sc, first, step, warmup)
+			section = loadHead(sc, step, warmup, time.Now()) + loadScenarioRun(t, sc, sc.firstLevel(first), step, warmup)
 		})
-		sections = append(sections, section)
+		// A scenario that failed, or skipped for want of what it needs
+		// here (CPU cgroups), keeps the section of its last run.
+		if ok && section != "" {
+			sections[sc.id] = section
+			ids = append(ids, sc.id)
+		}
 	}
-	if os.Getenv("PROBITY_BENCH_NOWRITE") != "" || t.Failed() {
-		t.Logf("not writing docs/benchmarks.md:\n%s", strings.Join(sections, "\n"))
+	if len(ids) == 0 {
 		return
 	}
-	head := fmt.Sprintf("Run on %s, %s/%s, %d CPUs shared by the collectors and the load generator; levels of %s at real intervals, each after %s unmeasured (%.0f points per school a minute).\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), step, warmup, loadgen.TotalPerMinute(loadgen.Mix()))
-	writeLoadTable(t, loadStartMark+"\n"+head+strings.Join(sections, "\n")+loadEndMark+"\n")
+	var all strings.Builder
+	for _, id := range ids {
+		all.WriteString(sections[id] + "\n")
+	}
+	if os.Getenv("PROBITY_BENCH_NOWRITE") != "" {
+		t.Logf("not writing docs/benchmarks.md:\n%s", all.String())
+		return
+	}
+	if t.Failed() {
+		t.Logf("writing only the scenarios that completed: %s", strings.Join(ids, ", "))
+	}
+	writeLoadSections(t, ids, sections)
+}
+
+// loadHead is the line that begins a scenario's section: when and where
+// it ran, and how.
+func loadHead(sc loadScenario, step, warmup time.Duration, now time.Time) string {
+	cpus := fmt.Sprintf("%d CPUs shared by the collectors and the load generator", runtime.NumCPU())
+	if sc.store == "postgres" {
+		cpus = fmt.Sprintf("%d CPUs shared by the collectors, PostgreSQL and the load generator", runtime.NumCPU())
+	}
+	if sc.cpuBudget > 0 {
+		rest := "the load generator"
+		if sc.store == "postgres" {
+			rest = "PostgreSQL and the load generator"
+		}
+		cpus = fmt.Sprintf("%d CPUs, each collector held to %.2f cores by a CPU cgroup of its own (as on a machine of its own), %s using the rest", runtime.NumCPU(), sc.cpuBudget, rest)
+	}
+	return fmt.Sprintf("Run on %s, %s/%s, %s; levels of %s at real intervals, each after %s unmeasured (%.0f points per school a minute).\n\n",
+		now.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, cpus, step, warmup, loadgen.TotalPerMinute(loadgen.Mix()))
 }
 
 // loadScenarioRun searches one scenario and returns its section.
 func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time.Duration) string {
+	if sc.cpuBudget > 0 {
+		// Say so before starting anything.
+		if _, _, err := cpuCgroupParent(); err != nil {
+			t.Skipf("cannot hold collectors to a CPU budget: %v", err)
+		}
+	}
 	_, collectorBin := binaries(t)
 	dir := t.TempDir()
 	dsn := ""
@@ -162,6 +236,7 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 	}
 	var urls, cfgs []string
 	var procs []*proc
+	var groups []*cpuGroup
 	for i := range sc.collectors {
 		port := freePort(t)
 		cfg := filepath.Join(dir, fmt.Sprintf("collector-%d.yaml", i))
@@ -170,6 +245,9 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 		writeFile(t, cfg, loadCollectorConfig(sc, port, filepath.Join(dir, fmt.Sprintf("data-%d", i)), dsn))
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
 		p := start(t, fmt.Sprintf("collector %d", i), collectorBin, "serve", "--config", cfg)
+		if sc.cpuBudget > 0 {
+			groups = append(groups, budgetProcess(t, p, i, sc.cpuBudget))
+		}
 		eventually(t, 20*time.Second, "collector /healthz", func() bool {
 			resp, err := http.Get(url + "/healthz")
 			if err != nil {
@@ -184,6 +262,18 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 	loadgenArgs := func(n int, extra ...string) []string {
 		a := []string{"loadgen", "--config", cfgs[0], "--agents", agents, "--collector", strings.Join(urls, ","), "--schools", strconv.Itoa(n)}
 		return append(a, extra...)
+	}
+
+	throttle := func() cpuThrottle {
+		var sum cpuThrottle
+		for _, g := range groups {
+			c, err := g.stat()
+			if err != nil {
+				t.Fatalf("reading %s/cpu.stat: %v", g.dir, err)
+			}
+			sum = sum.add(c)
+		}
+		return sum
 	}
 
 	runStep := func(n int) loadStep {
@@ -233,6 +323,7 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 		}
 		srv0, cnt0 := loadWriteSeconds(t, urls)
 		busy0, total0 := machineCPU(t)
+		thr0 := throttle()
 		began := time.Now()
 		var stdout, stderr bytes.Buffer
 		cmd := exec.Command(collectorBin, loadgenArgs(n, "--duration", step.String(), "--drain", "5s", "--progress", "10s", "--json")...)
@@ -241,13 +332,14 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 			t.Fatalf("loadgen %d schools: %v\n%s", n, err, stderr.String())
 		}
 		wall := time.Since(began).Seconds()
+		thr1 := throttle()
 		busy1, total1 := machineCPU(t)
 		srv1, cnt1 := loadWriteSeconds(t, urls)
 		var cpu1 float64
 		for _, p := range procs {
 			cpu1 += procCPU(t, p.cmd.Process.Pid)
 		}
-		s := loadStep{schools: n, collCPU: (cpu1 - cpu0) / wall, busy: (busy1 - busy0) / (total1 - total0)}
+		s := loadStep{schools: n, collCPU: (cpu1 - cpu0) / wall, throttle: thr1.sub(thr0), busy: (busy1 - busy0) / (total1 - total0)}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			s.genCPU = rusageSecs(*ru) / wall
 		}
@@ -258,8 +350,13 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 			t.Fatalf("loadgen summary: %v\n%s", err, stdout.String())
 		}
 		s.storeMB = loadStoreMB(dir)
-		t.Logf("%d schools: %s; collector %.2f cores, loadgen %.2f cores, machine %.0f%% busy, collector's own mean write %.1f ms, store %.0f MB\n%s",
-			n, s.r, s.collCPU, s.genCPU, 100*s.busy, s.serverMean, s.storeMB, stderr.String())
+		throttled := ""
+		if sc.cpuBudget > 0 {
+			throttled = fmt.Sprintf(" of a budget of %.2f, throttled in %d of %d periods (%.0f%%) for %.1fs in all",
+				sc.cpuBudget*float64(sc.collectors), s.throttle.throttled, s.throttle.periods, s.throttle.share(), s.throttle.throttledTime.Seconds())
+		}
+		t.Logf("%d schools: %s; collector %.2f cores%s, loadgen %.2f cores, machine %.0f%% busy, collector's own mean write %.1f ms, store %.0f MB\n%s",
+			n, s.r, s.collCPU, throttled, s.genCPU, 100*s.busy, s.serverMean, s.storeMB, stderr.String())
 		return s
 	}
 
@@ -340,17 +437,21 @@ func loadWriteSeconds(t *testing.T, urls []string) (secs, count float64) {
 }
 
 // loadLimit names what most likely stopped a level that did not keep up.
-func loadLimit(s loadStep, collectors int) string {
+func loadLimit(s loadStep, sc loadScenario) string {
 	if n := s.r.Errors["503"]; n > 0 {
 		// Admission control (ingest.max_inflight_writes) refused these;
 		// what follows says what kept the writes in progress.
-		return fmt.Sprintf("%d writes refused as busy (503); %s", n, loadLimitCause(s, collectors))
+		return fmt.Sprintf("%d writes refused as busy (503); %s", n, loadLimitCause(s, sc))
 	}
-	return loadLimitCause(s, collectors)
+	return loadLimitCause(s, sc)
 }
 
-func loadLimitCause(s loadStep, collectors int) string {
+func loadLimitCause(s loadStep, sc loadScenario) string {
+	collectors := sc.collectors
+	budget := sc.cpuBudget * float64(collectors)
 	switch {
+	case sc.cpuBudget > 0 && s.collCPU >= 0.85*budget:
+		return fmt.Sprintf("the collectors' CPU budget (%.2f of %.2f cores)", s.collCPU, budget)
 	case s.busy >= 0.9:
 		return fmt.Sprintf("the machine's CPU (%.0f%% busy: collector %.2f cores, load generator %.2f)", 100*s.busy, s.collCPU, s.genCPU)
 	case s.collCPU >= 0.85*float64(collectors) && s.serverMean > 100:
@@ -365,8 +466,8 @@ func loadLimitCause(s loadStep, collectors int) string {
 func loadSection(sc loadScenario, steps []loadStep, best loadStep, lo, hi int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s**\n\n", sc.name)
-	b.WriteString("| schools | offered points/s | accepted points/s | accepted | p50 ms | p95 ms | p99 ms | mean write in the collector, ms | collector CPU, cores | load generator CPU, cores | machine busy | store after, MB | errors | kept up |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| schools | offered points/s | accepted points/s | accepted | p50 ms | p95 ms | p99 ms | mean write in the collector, ms | collector CPU, cores | collector throttled, % of periods | load generator CPU, cores | machine busy | store after, MB | errors | kept up |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range steps {
 		var errs []string
 		for k, v := range s.r.Errors {
@@ -385,8 +486,12 @@ func loadSection(sc loadScenario, steps []loadStep, best loadStep, lo, hi int) s
 		if s.ok() {
 			kept = "yes"
 		}
-		fmt.Fprintf(&b, "| %d | %.0f | %.0f | %.1f%% | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f | %s | %s |\n",
-			s.schools, s.r.OfferedPerSec, s.r.AcceptedPerSec, share, s.r.P50ms, s.r.P95ms, s.r.P99ms, s.serverMean, s.collCPU, s.genCPU, 100*s.busy, s.storeMB, e, kept)
+		throttled := "–"
+		if sc.cpuBudget > 0 {
+			throttled = fmt.Sprintf("%.0f%%", s.throttle.share())
+		}
+		fmt.Fprintf(&b, "| %d | %.0f | %.0f | %.1f%% | %.1f | %.1f | %.1f | %.1f | %.2f | %s | %.2f | %.0f%% | %.0f | %s | %s |\n",
+			s.schools, s.r.OfferedPerSec, s.r.AcceptedPerSec, share, s.r.P50ms, s.r.P95ms, s.r.P99ms, s.serverMean, s.collCPU, throttled, s.genCPU, 100*s.busy, s.storeMB, e, kept)
 	}
 	b.WriteString("\n")
 	switch {
@@ -403,12 +508,112 @@ func loadSection(sc loadScenario, steps []loadStep, best loadStep, lo, hi int) s
 			}
 		}
 		fmt.Fprintf(&b, "Result: **%d schools** sustained (%.0f points/s accepted, p99 %.0f ms); %d did not keep up. Limit at %d: %s.\n",
-			lo, best.r.AcceptedPerSec, best.r.P99ms, hi, hi, loadLimit(failed, sc.collectors))
+			lo, best.r.AcceptedPerSec, best.r.P99ms, hi, hi, loadLimit(failed, sc))
 	}
 	return b.String()
 }
 
-func writeLoadTable(t *testing.T, table string) {
+// loadMarks are the markers around scenario id's section.
+func loadMarks(id string) (begin, end string) {
+	return "<!-- load:" + id + ":begin -->", "<!-- load:" + id + ":end -->"
+}
+
+// replaceLoadSection puts section between scenario id's markers in doc,
+// replacing what was there, or, if the doc has no markers for it, as a
+// new section just before the load section's end.
+func replaceLoadSection(doc, id, section string) (string, error) {
+	i, j := strings.Index(doc, loadStartMark), strings.Index(doc, loadEndMark)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("no %s ... %s section", loadStartMark, loadEndMark)
+	}
+	begin, end := loadMarks(id)
+	if !strings.HasSuffix(section, "\n") {
+		section += "\n"
+	}
+	block := begin + "\n" + section + end + "\n"
+	b, e := strings.Index(doc, begin), strings.Index(doc, end)
+	switch {
+	case b < 0 && e < 0:
+		return doc[:j] + block + doc[j:], nil
+	case b < i || e < b || e > j:
+		return "", fmt.Errorf("markers of %q missing one or out of place (inside %s ... %s, begin before end)", id, loadStartMark, loadEndMark)
+	}
+	after := e + len(end)
+	if strings.HasPrefix(doc[after:], "\n") {
+		after++
+	}
+	return doc[:b] + block + doc[after:], nil
+}
+
+// writeLoadSections rewrites the sections of the scenarios ids in
+// docs/benchmarks.md, leaving the others as they are.
+func writeLoadSections(t *testing.T, ids []string, sections map[string]string) {
 	t.Helper()
-	writeBenchBlock(t, loadStartMark, loadEndMark, table)
+	_, file, _, _ := runtime.Caller(0)
+	doc, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	for _, id := range ids {
+		if s, err = replaceLoadSection(s, id, sections[id]); err != nil {
+			t.Fatalf("docs/benchmarks.md: %v", err)
+		}
+	}
+	i, j := strings.Index(s, loadStartMark), strings.Index(s, loadEndMark)
+	writeBenchBlock(t, loadStartMark, loadEndMark, s[i:j+len(loadEndMark)]+"\n")
+}
+
+func TestReplaceLoadSection(t *testing.T) {
+	doc := "# Bench\n\n" + loadStartMark + "\n" +
+		"<!-- load:postgres:begin -->\nold postgres\n<!-- load:postgres:end -->\n" +
+		"<!-- load:postgres-2:begin -->\nold postgres-2\n<!-- load:postgres-2:end -->\n" +
+		loadEndMark + "\n\nafter\n"
+	got, err := replaceLoadSection(doc, "postgres", "new postgres\n\ntable\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# Bench\n\n" + loadStartMark + "\n" +
+		"<!-- load:postgres:begin -->\nnew postgres\n\ntable\n<!-- load:postgres:end -->\n" +
+		"<!-- load:postgres-2:begin -->\nold postgres-2\n<!-- load:postgres-2:end -->\n" +
+		loadEndMark + "\n\nafter\n"
+	if got != want {
+		t.Errorf("replacing:\n%s\nwant:\n%s", got, want)
+	}
+	got, err = replaceLoadSection(got, "sqlite-1core", "new sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = strings.Replace(want, loadEndMark, "<!-- load:sqlite-1core:begin -->\nnew sqlite\n<!-- load:sqlite-1core:end -->\n"+loadEndMark, 1)
+	if got != want {
+		t.Errorf("inserting:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := replaceLoadSection("no markers", "sqlite", "x"); err == nil {
+		t.Error("no error for a doc without the load section")
+	}
+	if _, err := replaceLoadSection(loadStartMark+"\n<!-- load:sqlite:begin -->\nx\n"+loadEndMark+"\n", "sqlite", "x"); err == nil {
+		t.Error("no error for a section without its end marker")
+	}
+
+	// The real doc has every scenario's markers, and rewriting one
+	// leaves the rest as they were.
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := string(b)
+	for _, sc := range loadScenarios {
+		begin, end := loadMarks(sc.id)
+		if strings.Count(cur, begin) != 1 || strings.Count(cur, end) != 1 {
+			t.Errorf("docs/benchmarks.md: want one %s and one %s", begin, end)
+		}
+		got, err := replaceLoadSection(cur, sc.id, "replaced\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got, begin+"\nreplaced\n"+end+"\n") || strings.Count(got, "<!-- load:") != strings.Count(cur, "<!-- load:") {
+			t.Errorf("replacing %s in docs/benchmarks.md went wrong", sc.id)
+		}
+	}
 }
