@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -92,6 +93,9 @@ func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, untimed 
 	if err != nil {
 		return Point{}, false, err
 	}
+	if len(m) == 0 {
+		return Point{}, false, fmt.Errorf("%w: empty measurement", ErrInvalid)
+	}
 	p := Point{Measurement: in.of(m), Tags: map[string]string{}, Fields: map[string]any{}}
 	for {
 		k, v, err := dec.NextTag()
@@ -101,8 +105,13 @@ func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, untimed 
 		if k == nil {
 			break
 		}
+		if len(k) == 0 {
+			return Point{}, false, fmt.Errorf("%w: %s has an empty tag key", ErrInvalid, p.Measurement)
+		}
 		p.Tags[in.of(k)] = string(v)
 	}
+	// What Validate checks, as the fields go by rather than in another
+	// pass over the maps: decoding yields only the supported types.
 	for {
 		k, v, err := dec.NextField()
 		if err != nil {
@@ -111,7 +120,17 @@ func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, untimed 
 		if k == nil {
 			break
 		}
-		p.Fields[in.of(k)] = v.Interface()
+		if len(k) == 0 {
+			return Point{}, false, fmt.Errorf("%w: %s has an empty field key", ErrInvalid, p.Measurement)
+		}
+		x := v.Interface()
+		if f, ok := x.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return Point{}, false, fmt.Errorf("%w: %s field %s is %v", ErrInvalid, p.Measurement, k, f)
+		}
+		p.Fields[in.of(k)] = x
+	}
+	if len(p.Fields) == 0 {
+		return Point{}, false, fmt.Errorf("%w: %s has no fields", ErrInvalid, p.Measurement)
 	}
 	// The zero time cannot be a timestamp of line protocol (int64
 	// nanoseconds either side of 1970), so it marks a line without one.
@@ -123,10 +142,10 @@ func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, untimed 
 	if !timed {
 		t = untimed
 	}
-	p.Time = t
-	if err := p.Validate(); err != nil {
-		return Point{}, false, err
+	if t.IsZero() {
+		return Point{}, false, fmt.Errorf("%w: %s has no time", ErrInvalid, p.Measurement)
 	}
+	p.Time = t
 	return p, timed, nil
 }
 

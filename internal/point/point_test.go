@@ -66,6 +66,14 @@ func TestDecodeNamesFirstBadLine(t *testing.T) {
 	f("m a=1\n\n# comment\nm,t=x\n", 4)
 	f("m a=1i\nm a=1\nm a=\"unterminated\n", 3)
 	f("bad line with no fields\n", 1)
+	// What Validate refuses, refused while decoding too.
+	f("m a=1\nm a=NaN 1\n", 2)
+	f("m a=+Inf 1\n", 1)
+	f("m,=x a=1 1\n", 1)
+	f("m =1 1\n", 1)
+	if _, err := Decode([]byte("m a=1\n"), lineprotocol.Nanosecond, time.Time{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a line without a time and no default: %v, want ErrInvalid", err)
+	}
 }
 
 func TestDecodeDefaultsTime(t *testing.T) {
