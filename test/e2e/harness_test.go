@@ -48,14 +48,22 @@ func binaries(t *testing.T) (agent, collector string) {
 	return filepath.Join(binDir, "probity-agent"), filepath.Join(binDir, "probity-collector")
 }
 
+// repoRoot is the module's root directory, from this file's place in it.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// benchmarksDoc is docs/benchmarks.md, where benchmarks record their figures.
+func benchmarksDoc() string { return filepath.Join(repoRoot(), "docs", "benchmarks.md") }
+
 // goBuild builds the module's package pkg (a path from the module root,
 // such as "./agent") into dst with cgo off, with env added to the
 // environment and flags before the package.
 func goBuild(dst, pkg string, env []string, flags ...string) error {
-	_, file, _, _ := runtime.Caller(0)
 	args := append(append([]string{"build"}, flags...), "-o", dst, pkg)
 	cmd := exec.Command("go", args...)
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	cmd.Dir = repoRoot()
 	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building %s: %v\n%s", pkg, err, out)
@@ -277,8 +285,7 @@ func execCommand(bin string, args ...string) *exec.Cmd { return exec.Command(bin
 // docs/benchmarks.md: how each benchmark records its latest figures.
 func writeBenchBlock(t *testing.T, start, end, block string) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md")
+	path := benchmarksDoc()
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

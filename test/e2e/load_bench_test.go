@@ -549,8 +549,7 @@ func replaceLoadSection(doc, id, section string) (string, error) {
 // docs/benchmarks.md, leaving the others as they are.
 func writeLoadSections(t *testing.T, ids []string, sections map[string]string) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	doc, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md"))
+	doc, err := os.ReadFile(benchmarksDoc())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,8 +596,7 @@ func TestReplaceLoadSection(t *testing.T) {
 
 	// The real doc has every scenario's markers, and rewriting one
 	// leaves the rest as they were.
-	_, file, _, _ := runtime.Caller(0)
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "benchmarks.md"))
+	b, err := os.ReadFile(benchmarksDoc())
 	if err != nil {
 		t.Fatal(err)
 	}

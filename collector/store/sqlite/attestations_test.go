@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,25 +15,7 @@ import (
 func TestMigrate0003SupersedesOlderAttestations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "probity.db")
-	db, err := sql.Open("sqlite", dsn(path, []string{"foreign_keys(1)"}, "immediate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	old := &Store{w: db, log: slog.New(slog.DiscardHandler)}
-	ms, err := loadMigrations(migrationFS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var before []migration
-	for _, m := range ms {
-		if m.version < 3 {
-			before = append(before, m)
-		}
-	}
-	if err := old.applyMigrations(ctx, before); err != nil {
-		t.Fatal(err)
-	}
+	db := openBefore(t, path, 3)
 	day := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		`INSERT INTO trusts(id, name, created) VALUES (1, 'T', 0)`,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
 	"math"
 	"path/filepath"
 	"slices"
@@ -157,24 +156,8 @@ func TestWriteBatchChunks(t *testing.T) {
 // each), times before 1970 in their own hour, and nothing is lost.
 func TestMigrate0010MakesChunks(t *testing.T) {
 	ctx := context.Background()
-	ms, err := loadMigrations(migrationFS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i10 := slices.IndexFunc(ms, func(m migration) bool { return m.version == 10 })
-	if i10 < 0 {
-		t.Fatal("no migration 10")
-	}
 	path := filepath.Join(t.TempDir(), "v9.db")
-	w, err := sql.Open("sqlite", dsn(path, []string{"journal_mode(WAL)"}, "immediate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetMaxOpenConns(1)
-	s := &Store{w: w, log: slog.New(slog.DiscardHandler)}
-	if err := s.applyMigrations(ctx, ms[:i10]); err != nil {
-		t.Fatal(err)
-	}
+	w := openBefore(t, path, 10)
 	t0 := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
 	before1970 := time.Date(1969, 12, 31, 23, 59, 30, 0, time.UTC)
 	for _, q := range []string{
@@ -207,7 +190,7 @@ func TestMigrate0010MakesChunks(t *testing.T) {
 	}
 	w.Close()
 
-	s, err = Open(ctx, path, Options{})
+	s, err := Open(ctx, path, Options{})
 	if err != nil {
 		t.Fatalf("migrating: %v", err)
 	}

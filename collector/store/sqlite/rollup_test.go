@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,20 +19,8 @@ import (
 func TestMigrate0002RollsUpExistingPoints(t *testing.T) {
 	ctx := context.Background()
 	// A 0001 database, as an earlier build left it.
-	ms, err := loadMigrations(migrationFS)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "v1.db")
-	w, err := sql.Open("sqlite", dsn(path, []string{"journal_mode(WAL)"}, "immediate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetMaxOpenConns(1)
-	s := &Store{w: w, log: slog.New(slog.DiscardHandler)}
-	if err := s.applyMigrations(ctx, ms[:1]); err != nil {
-		t.Fatal(err)
-	}
+	w := openBefore(t, path, 2)
 	t0 := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
 	const row = `('oak', 'a', 'ping', 'ping,target=gw', '{"agent":"a","site":"oak","target":"gw"}', ?, ?)`
 	for _, q := range []struct {
@@ -48,13 +34,13 @@ func TestMigrate0002RollsUpExistingPoints(t *testing.T) {
 				`{"ok":false,"rtt_ms":{"i":9}}`, t0.Add(3 * time.Hour).UnixNano()}},
 		{`INSERT INTO rollups_hourly(site, measurement, series, field, hour, count, min, max, sum) VALUES ('oak', 'ping', 'ping,target=gw', 'rtt_ms', 0, 1, 1, 1, 1)`, nil},
 	} {
-		if _, err := s.w.Exec(q.sql, q.args...); err != nil {
+		if _, err := w.Exec(q.sql, q.args...); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)
 		}
 	}
-	s.w.Close()
+	w.Close()
 
-	s, err = Open(ctx, path, Options{})
+	s, err := Open(ctx, path, Options{})
 	if err != nil {
 		t.Fatalf("migrating: %v", err)
 	}

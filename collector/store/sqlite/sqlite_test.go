@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +22,34 @@ func openTemp(t testing.TB) *Store {
 		t.Fatalf("Open: %v", err)
 	}
 	return s
+}
+
+// openBefore makes a database at path with the migrations before version
+// applied, as an earlier build left it, and returns its writer: tests of a
+// migration fill it, close it and Open the path.
+func openBefore(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []migration
+	for _, m := range ms {
+		if m.version < version {
+			before = append(before, m)
+		}
+	}
+	w, err := sql.Open("sqlite", dsn(path, []string{"journal_mode(WAL)", "foreign_keys(1)"}, "immediate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetMaxOpenConns(1)
+	s := &Store{w: w, log: slog.New(slog.DiscardHandler)}
+	if err := s.applyMigrations(context.Background(), before); err != nil {
+		w.Close()
+		t.Fatal(err)
+	}
+	return w
 }
 
 func TestConformance(t *testing.T) {
