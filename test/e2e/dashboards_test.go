@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -51,8 +50,7 @@ type grafanaPanel struct {
 // queries (in order) and its panel queries.
 func loadDashboards(t *testing.T) (vars map[string][]dashboardQuery, panels []dashboardQuery) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	files, err := filepath.Glob(filepath.Join(filepath.Dir(file), "..", "..", "dashboards", "*.json"))
+	files, err := filepath.Glob(filepath.Join(repoRoot(), "dashboards", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no dashboards found: %v", err)
 	}
@@ -142,8 +140,7 @@ func TestIntegrationDashboards(t *testing.T) {
 		t.Fatalf("only %d panel queries found in dashboards/", len(panels))
 	}
 	db := testenv.StartInfluxDB(t, "probity")
-	_, file, _, _ := runtime.Caller(0)
-	recs := testenv.Recordings(t, filepath.Join(filepath.Dir(file), "..", "..", "agent", "snmp", "testdata", "snmprec"))
+	recs := testenv.Recordings(t, filepath.Join(repoRoot(), "agent", "snmp", "testdata", "snmprec"))
 	sim := testenv.StartSnmpsim(t, recs)
 	resolver := schoolResolver(t)
 

@@ -57,10 +57,9 @@ func TestBenchFootprint(t *testing.T) {
 		minutes = v
 	}
 	telegraf := footprintTelegraf(t)
-	_, file, _, _ := runtime.Caller(0)
 	var recs []string
 	for _, d := range footprintDevices {
-		recs = append(recs, filepath.Join(filepath.Dir(file), "..", "..", "agent", "snmp", "testdata", "snmprec", d.community+".snmprec"))
+		recs = append(recs, filepath.Join(repoRoot(), "agent", "snmp", "testdata", "snmprec", d.community+".snmprec"))
 	}
 	sim := testenv.StartSnmpsim(t, recs)
 	simHost, simPort, _ := strings.Cut(sim, ":")

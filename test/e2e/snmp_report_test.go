@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +19,7 @@ import (
 // report with their figures and the devices they came from.
 func TestIntegrationSNMPReport(t *testing.T) {
 	testenv.RequireIntegration(t, "snmpsimd and both binaries")
-	_, file, _, _ := runtime.Caller(0)
-	recs := testenv.Recordings(t, filepath.Join(filepath.Dir(file), "..", "..", "agent", "snmp", "testdata", "snmprec"))
+	recs := testenv.Recordings(t, filepath.Join(repoRoot(), "agent", "snmp", "testdata", "snmprec"))
 	sim := testenv.StartSnmpsim(t, recs)
 
 	e := &env{dir: t.TempDir()}

@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/storetest"
 	"github.com/probity-edu/probity/internal/point"
 	"github.com/probity-edu/probity/internal/testenv"
 )
@@ -69,23 +69,15 @@ func BenchmarkWriteSchools(b *testing.B) {
 		agents[i] = agent(b, s, fmt.Sprintf("school-%02d", i))
 	}
 	const perBatch = 35
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.SetParallelism(32) // 64 writers on 2 CPUs
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			n := next.Add(1) - 1
-			a, round := agents[n%int64(len(agents))], n/int64(len(agents))
-			at := t0.Add(time.Duration(round) * 2 * time.Second)
-			pts := make([]point.Point, perBatch)
-			for j := range pts {
-				pts[j] = benchPoint(a, int(round*perBatch+int64(j))%960, at)
-			}
-			if dup, err := s.WriteBatch(ctx, store.Batch{ID: fmt.Sprint("b-", n), Agent: a, Points: pts}, at); err != nil || dup {
-				b.Errorf("WriteBatch = %v, %v", dup, err)
-			}
+	storetest.WriteParallel(b, 0, perBatch, func(n int64) {
+		a, round := agents[n%int64(len(agents))], n/int64(len(agents))
+		at := t0.Add(time.Duration(round) * 2 * time.Second)
+		pts := make([]point.Point, perBatch)
+		for j := range pts {
+			pts[j] = benchPoint(a, int(round*perBatch+int64(j))%960, at)
+		}
+		if dup, err := s.WriteBatch(ctx, store.Batch{ID: fmt.Sprint("b-", n), Agent: a, Points: pts}, at); err != nil || dup {
+			b.Errorf("WriteBatch = %v, %v", dup, err)
 		}
 	})
-	b.ReportMetric(float64(next.Load()*perBatch)/b.Elapsed().Seconds(), "points/s")
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/storetest"
 	"github.com/probity-edu/probity/internal/point"
 )
 
@@ -219,16 +219,7 @@ func BenchmarkWriteSchools(b *testing.B) {
 	s := openTemp(b)
 	defer s.Close()
 	agents := benchSchools(b, s, 64)
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.SetParallelism(32) // 64 writers on 2 CPUs
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			benchWriteRound(b, s, agents, next.Add(1)-1)
-		}
-	})
-	b.ReportMetric(float64(next.Load()*benchPerBatch)/b.Elapsed().Seconds(), "points/s")
+	storetest.WriteParallel(b, 0, benchPerBatch, func(n int64) { benchWriteRound(b, s, agents, n) })
 }
 
 // BenchmarkWriteSteady is BenchmarkWriteSchools at steady state: 300
@@ -248,17 +239,7 @@ func BenchmarkWriteSteady(b *testing.B) {
 		})
 	}
 	wg.Wait()
-	var next atomic.Int64
-	next.Store(warm)
-	b.ReportAllocs()
-	b.SetParallelism(32)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			benchWriteRound(b, s, agents, next.Add(1)-1)
-		}
-	})
-	b.ReportMetric(float64((next.Load()-warm)*benchPerBatch)/b.Elapsed().Seconds(), "points/s")
+	storetest.WriteParallel(b, warm, benchPerBatch, func(n int64) { benchWriteRound(b, s, agents, n) })
 }
 
 // BenchmarkRollupHourSchools rebuilds the hourly buckets of an hour holding
