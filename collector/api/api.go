@@ -26,6 +26,7 @@ import (
 	"github.com/probity-edu/probity/collector/report"
 	"github.com/probity-edu/probity/collector/standards"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 	"github.com/probity-edu/probity/internal/point"
 	"github.com/probity-edu/probity/internal/wire"
 )
@@ -256,7 +257,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
-	pts, err := ingest.Decode(body, prec, a, now)
+	rows, err := ingest.Decode(body, prec, a, now)
 	if err != nil {
 		resp := wire.WriteResponse{Batch: batch, Error: err.Error()}
 		var de *point.DecodeError
@@ -270,7 +271,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, resp)
 		return
 	}
-	b := store.Batch{ID: batch, Agent: a, Points: pts}
+	b := store.Batch{ID: batch, Agent: a, Rows: rows}
 	if addr := s.clientAddr(r); addr.IsValid() {
 		b.Address = addr.String()
 	}
@@ -287,11 +288,28 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.batches.WithLabelValues("stored").Inc()
-	s.m.points.Add(float64(len(pts)))
-	if s.OnWrite != nil {
-		s.OnWrite(pts)
+	s.m.points.Add(float64(b.Len()))
+	s.forward(b)
+	writeJSON(w, http.StatusOK, wire.WriteResponse{Status: wire.StatusStored, Batch: batch, Points: b.Len()})
+}
+
+// forward hands a stored batch to OnWrite, as points: decoded from its
+// rows when ingest made rows, which costs only when a sink is configured.
+func (s *Server) forward(b store.Batch) {
+	if s.OnWrite == nil {
+		return
 	}
-	writeJSON(w, http.StatusOK, wire.WriteResponse{Status: wire.StatusStored, Batch: batch, Points: len(pts)})
+	pts := b.Points
+	if b.Rows != nil {
+		var err error
+		if pts, err = new(rowcodec.Decoder).Points(b.Rows); err != nil {
+			// Rows are what the store just took; they cannot fail to decode
+			// unless the codec is broken, and then the store has the data.
+			s.Log.Error("forwarding a batch", "batch", b.ID, "err", err)
+			return
+		}
+	}
+	s.OnWrite(pts)
 }
 
 // SiteJSON is a site as the API shows it.

@@ -149,9 +149,7 @@ func (s *Server) influxWrite(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.m.batches.WithLabelValues("stored").Inc()
 			s.m.points.Add(float64(len(dec.Points)))
-			if s.OnWrite != nil {
-				s.OnWrite(dec.Points)
-			}
+			s.forward(b)
 		}
 	}
 	if dec.Bad == 0 {

@@ -68,15 +68,53 @@ type Agent struct {
 }
 
 // Batch is one accepted write: every point already carries the site and
-// agent tags set from the credential.
+// agent tags set from the credential. Its points come as Rows, decoded by
+// ingest straight into the stores' encoding, or as Points, which the store
+// encodes; Rows wins when both are set.
 type Batch struct {
 	ID     string
 	Agent  Agent
 	Points []point.Point
+	Rows   *Rows
 	// Address, when set, is recorded as the agent's LastAddress at the
 	// time of the write (in the same transaction).
 	Address string
 }
+
+// Len is the number of points in the batch.
+func (b Batch) Len() int {
+	if b.Rows != nil {
+		return len(b.Rows.Rows)
+	}
+	return len(b.Points)
+}
+
+// Rows are points encoded as the stores keep them (package rowcodec writes
+// them): all their bytes in one buffer, a few allocations a batch rather
+// than a few a point.
+type Rows struct {
+	Buf  []byte
+	Rows []Row
+}
+
+// Row is one point of Rows. Its series key (measurement and sorted tags,
+// less the site and agent tags, which are columns of their own) is
+// Buf[Series:Tags], its tags as a JSON object Buf[Tags:Fields] and its
+// fields as a JSON object Buf[Fields:End].
+type Row struct {
+	Measurement               string
+	NS                        int64 // time, in nanoseconds since 1970
+	Series, Tags, Fields, End int
+}
+
+// SeriesKey is row i's series key.
+func (r *Rows) SeriesKey(i int) []byte { x := r.Rows[i]; return r.Buf[x.Series:x.Tags] }
+
+// TagsJSON is row i's tags.
+func (r *Rows) TagsJSON(i int) []byte { x := r.Rows[i]; return r.Buf[x.Tags:x.Fields] }
+
+// FieldsJSON is row i's fields.
+func (r *Rows) FieldsJSON(i int) []byte { x := r.Rows[i]; return r.Buf[x.Fields:x.End] }
 
 // PointQuery selects raw points of one site and measurement in [From, To).
 // Tags, when set, must all match.

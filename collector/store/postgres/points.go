@@ -29,25 +29,20 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 	if b.ID == "" || b.Agent.ID == "" || b.Agent.SiteID == "" {
 		return false, fmt.Errorf("postgres: write batch %q: batch id, agent id and site are required", b.ID)
 	}
-	// Encode before the transaction: it is the CPU-heavy part.
-	rows := make([][]any, len(b.Points))
+	// Encode before the transaction: it is the CPU-heavy part (and done
+	// already when ingest decoded the batch into rows).
+	enc, err := rowcodec.RowsOf(b)
+	if err != nil {
+		return false, fmt.Errorf("postgres: write batch %q: %w", b.ID, err)
+	}
+	rows := make([][]any, len(enc.Rows))
 	hourSet := map[int64]bool{} // to lock, and mark pending for rollup
 	daySet := map[int64]bool{}  // partitions needed
 	site, agent := pgText(b.Agent.SiteID), pgText(b.Agent.ID)
-	var c rowcodec.Codec
-	for i, p := range b.Points {
-		if p.Measurement == "" || p.Time.IsZero() {
-			return false, fmt.Errorf("postgres: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
-		}
-		fields, err := c.FieldsJSON(p.Fields)
-		if err != nil {
-			return false, fmt.Errorf("postgres: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
-		}
-		series, tags := c.SeriesAndTags(p.Measurement, p.Tags)
-		ns := toNS(p.Time)
-		rows[i] = []any{site, agent, pgText(p.Measurement), pgText(series), tags, fields, ns}
-		hourSet[ns-mod(ns, int64(time.Hour))] = true
-		daySet[dayOf(ns)] = true
+	for i, r := range enc.Rows {
+		rows[i] = []any{site, agent, pgText(r.Measurement), pgText(string(enc.SeriesKey(i))), string(enc.TagsJSON(i)), string(enc.FieldsJSON(i)), r.NS}
+		hourSet[r.NS-mod(r.NS, int64(time.Hour))] = true
+		daySet[dayOf(r.NS)] = true
 	}
 	hours := slices.Sorted(maps.Keys(hourSet))
 	days := slices.Sorted(maps.Keys(daySet))
@@ -56,7 +51,6 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 		locks[i] = hourKey(h)
 	}
 	var dup bool
-	var err error
 	// A partition this process created may have been dropped by a Prune
 	// (here or in another collector) since: then make it again and retry.
 	// A Prune running all the while can win a few times; it never runs

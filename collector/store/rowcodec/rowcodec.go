@@ -38,19 +38,6 @@ func (c *Codec) SeriesKey(measurement string, tags map[string]string) string {
 	return c.seriesKey(measurement, tags)
 }
 
-// SeriesAndTags is SeriesKey and TagsJSON with one sort of the keys: the
-// ingest path's call, once per point.
-func (c *Codec) SeriesAndTags(measurement string, tags map[string]string) (series, tagsJSON string) {
-	c.sortedTagKeys(tags)
-	return c.seriesKey(measurement, tags), c.tagsJSON(tags)
-}
-
-// AppendSeriesKey appends what SeriesKey returns to b.
-func (c *Codec) AppendSeriesKey(b []byte, measurement string, tags map[string]string) []byte {
-	c.sortedTagKeys(tags)
-	return c.appendSeriesKey(b, measurement, tags)
-}
-
 func (c *Codec) seriesKey(measurement string, tags map[string]string) string {
 	c.series = c.appendSeriesKey(c.series[:0], measurement, tags)
 	return string(c.series)
@@ -94,18 +81,10 @@ func (c *Codec) tagsJSON(tags map[string]string) string {
 
 // FieldsJSON encodes fields so each value keeps its Go type: a JSON number
 // is a float64, {"i":n} an int64, {"u":n} a uint64, and bools and strings
-// are themselves.
+// are themselves. (Builder writes the same for the ingest path; this is
+// the plain form, kept as the tests' reference.)
 func (c *Codec) FieldsJSON(fields map[string]any) (string, error) {
-	b, err := c.AppendFieldsJSON(c.fields[:0], fields)
-	if err != nil {
-		return "", err
-	}
-	c.fields = b
-	return string(b), nil
-}
-
-// AppendFieldsJSON appends what FieldsJSON returns to b.
-func (c *Codec) AppendFieldsJSON(b []byte, fields map[string]any) ([]byte, error) {
+	b := c.fields[:0]
 	c.keys = c.keys[:0]
 	for k := range fields {
 		c.keys = append(c.keys, k)
@@ -121,7 +100,7 @@ func (c *Codec) AppendFieldsJSON(b []byte, fields map[string]any) ([]byte, error
 		switch v := fields[k].(type) {
 		case float64:
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return b, fmt.Errorf("field %s is %v", k, v)
+				return "", fmt.Errorf("field %s is %v", k, v)
 			}
 			b = strconv.AppendFloat(b, v, 'g', -1, 64)
 		case int64:
@@ -138,10 +117,11 @@ func (c *Codec) AppendFieldsJSON(b []byte, fields map[string]any) ([]byte, error
 		case string:
 			b = appendString(b, v)
 		default:
-			return b, fmt.Errorf("field %s has unsupported type %T", k, v)
+			return "", fmt.Errorf("field %s has unsupported type %T", k, v)
 		}
 	}
-	return append(b, '}'), nil
+	c.fields = append(b, '}')
+	return string(c.fields), nil
 }
 
 func (c *Codec) sortedTagKeys(tags map[string]string) {
@@ -155,7 +135,7 @@ func (c *Codec) sortedTagKeys(tags map[string]string) {
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
 // as encoding/json does, because both SQLite's JSON functions and
 // PostgreSQL text need valid UTF-8.
-func appendString(b []byte, s string) []byte {
+func appendString[S string | []byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -183,7 +163,7 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
@@ -195,6 +175,13 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+func decodeRune[S string | []byte](s S) (rune, int) {
+	if b, ok := any(s).([]byte); ok {
+		return utf8.DecodeRune(b)
+	}
+	return utf8.DecodeRuneInString(string(s))
 }
 
 // Decoder reads tags and fields columns. It parses the JSON this package

@@ -82,25 +82,6 @@ func TestSeriesKeyAndTags(t *testing.T) {
 	if diff := cmp.Diff(want, back); diff != "" {
 		t.Errorf("tags round trip (-want +got):\n%s", diff)
 	}
-	// The ingest path's single call gives the same two strings.
-	var c2 Codec
-	if series, js2 := c2.SeriesAndTags("ping", tags); series != c.SeriesKey("ping", tags) || js2 != js {
-		t.Errorf("SeriesAndTags = %q, %q; want %q, %q", series, js2, c.SeriesKey("ping", tags), js)
-	}
-	// The Append forms add the same bytes after what the buffer holds.
-	fields := map[string]any{"rtt": 1.5, "n": int64(-3), "name": "x\ny"}
-	fjs, err := c2.FieldsJSON(fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := c2.AppendSeriesKey([]byte("prefix"), "ping", tags)
-	b, err = c2.AppendFieldsJSON(b, fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := string(b), "prefix"+c.SeriesKey("ping", tags)+fjs; got != want {
-		t.Errorf("Append forms = %q, want %q", got, want)
-	}
 }
 
 // Rows this package did not write (or wrote with escapes) take the

@@ -35,8 +35,8 @@ type writeReq struct {
 	ctx   context.Context
 	b     store.Batch
 	now   time.Time
-	pts   []encPoint
-	buf   []byte              // the points' series keys and fields JSON (encPoint)
+	rows  *store.Rows
+	hours []int64             // each row's hour (ns)
 	marks map[hourStream]bool // hours and streams written, to mark pending for rollup (writeOne)
 	done  chan writeRes       // buffered: the writer never waits on a caller
 }
@@ -84,13 +84,13 @@ func (s *Store) groupWriter() {
 			return
 		case first = <-s.queue:
 		}
-		group, points := []*writeReq{first}, len(first.b.Points)
+		group, points := []*writeReq{first}, len(first.rows.Rows)
 	more:
 		for len(group) < maxGroupBatches && points < maxGroupPoints {
 			select {
 			case r := <-s.queue:
 				group = append(group, r)
-				points += len(r.b.Points)
+				points += len(r.rows.Rows)
 			default:
 				break more
 			}
@@ -136,7 +136,7 @@ func (s *Store) commitGroup(group []*writeReq) {
 					return err
 				default:
 					res[i] = writeRes{}
-					points += len(r.b.Points)
+					points += len(r.rows.Rows)
 					batches++
 					maps.Copy(marks, r.marks)
 				}

@@ -37,44 +37,21 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch, now time.Time) (b
 	return res.dup, nil
 }
 
-// encodeBatch checks b and encodes its points for the group writer.
+// encodeBatch checks b and, unless ingest already did, encodes its points
+// for the group writer.
 func encodeBatch(ctx context.Context, b store.Batch, now time.Time) (*writeReq, error) {
 	if b.ID == "" || b.Agent.ID == "" || b.Agent.SiteID == "" {
 		return nil, fmt.Errorf("sqlite: write batch %q: batch id, agent id and site are required", b.ID)
 	}
-	req := &writeReq{ctx: ctx, b: b, now: now, done: make(chan writeRes, 1)}
-	req.pts = make([]encPoint, 0, len(b.Points))
-	var c rowcodec.Codec
-	for i, p := range b.Points {
-		if p.Measurement == "" || p.Time.IsZero() {
-			return nil, fmt.Errorf("sqlite: write batch %q: point %d: %w: needs a measurement and a time", b.ID, i, point.ErrInvalid)
-		}
-		// Every point's fields and series key go into one buffer: an
-		// allocation or two a batch, not two a point. The series' tags
-		// JSON is made only for a new series (writeOne).
-		e := encPoint{measurement: p.Measurement, tags: p.Tags, ns: toNS(p.Time), hour: toNS(rollup.Hour.Truncate(p.Time))}
-		e.series = len(req.buf)
-		req.buf = c.AppendSeriesKey(req.buf, p.Measurement, p.Tags)
-		e.fields = len(req.buf)
-		var err error
-		req.buf, err = c.AppendFieldsJSON(req.buf, p.Fields)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: write batch %q: point %d (%s): %w: %w", b.ID, i, p.Measurement, point.ErrInvalid, err)
-		}
-		e.end = len(req.buf)
-		req.pts = append(req.pts, e)
+	rows, err := rowcodec.RowsOf(b)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: write batch %q: %w", b.ID, err)
+	}
+	req := &writeReq{ctx: ctx, b: b, now: now, rows: rows, hours: make([]int64, len(rows.Rows)), done: make(chan writeRes, 1)}
+	for i, r := range rows.Rows {
+		req.hours[i] = rowcodec.Hour(r.NS)
 	}
 	return req, nil
-}
-
-// encPoint is a point as the writer stores it, less the ids it finds: its
-// series key is writeReq.buf[series:fields], its fields JSON
-// buf[fields:end].
-type encPoint struct {
-	measurement         string
-	tags                map[string]string
-	series, fields, end int
-	ns, hour            int64
 }
 
 // writeOne writes one batch inside the group's transaction. It returns
@@ -91,7 +68,7 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 	if !known {
 		return fmt.Errorf("agent %q: %w", r.b.Agent.ID, store.ErrNotFound)
 	}
-	res, err := st.batch.Exec(r.b.ID, r.b.Agent.ID, toNS(r.now), len(r.b.Points))
+	res, err := st.batch.Exec(r.b.ID, r.b.Agent.ID, toNS(r.now), len(r.rows.Rows))
 	if err != nil {
 		return err
 	}
@@ -104,19 +81,20 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 		return err
 	}
 	site, agent := r.b.Agent.SiteID, r.b.Agent.ID
-	ids := make([]pointIDs, len(r.pts))
+	rows := r.rows.Rows
+	ids := make([]pointIDs, len(rows))
 	r.marks = map[hourStream]bool{}
 	var gid int64
-	for i, p := range r.pts {
+	for i, p := range rows {
 		// A batch's points of a measurement mostly come together.
-		if i == 0 || p.measurement != r.pts[i-1].measurement {
+		if i == 0 || p.Measurement != rows[i-1].Measurement {
 			var err error
-			if gid, err = s.ids.stream(st.ids, site, p.measurement); err != nil {
+			if gid, err = s.ids.stream(st.ids, site, p.Measurement); err != nil {
 				return err
 			}
 		}
-		r.marks[hourStream{p.hour, gid}] = true
-		sid, err := s.ids.series(st.ids, site, agent, p.measurement, r.buf[p.series:p.fields], func() string { return s.codec.TagsJSON(p.tags) })
+		r.marks[hourStream{r.hours[i], gid}] = true
+		sid, err := s.ids.series(st.ids, site, agent, p.Measurement, r.rows.SeriesKey(i), func() string { return string(r.rows.TagsJSON(i)) })
 		if err != nil {
 			return err
 		}
@@ -128,25 +106,24 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 		if c := cmp.Compare(a.gid, b.gid); c != 0 {
 			return c
 		}
-		return cmp.Compare(r.pts[a.i].hour, r.pts[b.i].hour)
+		return cmp.Compare(r.hours[a.i], r.hours[b.i])
 	})
 	for len(ids) > 0 {
 		n := 1
-		first := r.pts[ids[0].i]
-		for n < len(ids) && n < maxChunkPoints && ids[n].gid == ids[0].gid && r.pts[ids[n].i].hour == first.hour {
+		first, hour := rows[ids[0].i], r.hours[ids[0].i]
+		for n < len(ids) && n < maxChunkPoints && ids[n].gid == ids[0].gid && r.hours[ids[n].i] == hour {
 			n++
 		}
-		t0, t1 := first.ns, first.ns
+		t0, t1 := first.NS, first.NS
 		for _, id := range ids[1:n] {
-			t0, t1 = min(t0, r.pts[id.i].ns), max(t1, r.pts[id.i].ns)
+			t0, t1 = min(t0, rows[id.i].NS), max(t1, rows[id.i].NS)
 		}
 		buf := s.chunkBuf[:0]
 		for _, id := range ids[:n] {
-			p := r.pts[id.i]
-			buf = appendChunkLine(buf, id.sid, p.ns-t0, r.buf[p.fields:p.end])
+			buf = appendChunkLine(buf, id.sid, rows[id.i].NS-t0, r.rows.FieldsJSON(id.i))
 		}
 		s.chunkBuf = buf
-		if _, err := st.chunk.Exec(ids[0].gid, first.hour, t0, t1, n, buf); err != nil {
+		if _, err := st.chunk.Exec(ids[0].gid, hour, t0, t1, n, buf); err != nil {
 			return fmt.Errorf("points: %w", err)
 		}
 		ids = ids[n:]

@@ -24,7 +24,6 @@ import (
 
 	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
-	"github.com/probity-edu/probity/collector/store/rowcodec"
 )
 
 // Options tune Open.
@@ -43,8 +42,7 @@ type Store struct {
 	markPending             *sql.Stmt // an hour of a stream written to
 	agentKnown, insertBatch *sql.Stmt // writeOne's, for each batch
 	touchAgent              *sql.Stmt
-	chunkBuf                []byte         // the group writer's, for a chunk's data
-	codec                   rowcodec.Codec // the group writer's, for a new series' tags
+	chunkBuf                []byte // the group writer's, for a chunk's data
 	// Prepared on the read pool: every write request looks its agent up.
 	agentByCred *sql.Stmt
 	idStmts     idStmts
