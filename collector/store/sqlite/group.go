@@ -28,6 +28,10 @@ const (
 	maxGroupPoints  = 50_000
 )
 
+// groupEvery is how often a busy writer commits at most: the most a batch
+// waits for others to share its commit, a small part of a write's latency.
+const groupEvery = 8 * time.Millisecond
+
 var errClosed = errors.New("store closed")
 
 // writeReq is one encoded batch waiting for the group writer.
@@ -77,6 +81,9 @@ func (s *Store) submit(r *writeReq) (writeRes, error) {
 // unbuffered, so no batch is ever accepted and then left unanswered.
 func (s *Store) groupWriter() {
 	defer close(s.writerDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var last time.Time // when the last commit began
 	for {
 		var first *writeReq
 		select {
@@ -85,16 +92,38 @@ func (s *Store) groupWriter() {
 		case first = <-s.queue:
 		}
 		group, points := []*writeReq{first}, len(first.rows.Rows)
+		// A writer that committed a moment ago is busy: the batches
+		// arriving now wait for more, up to groupEvery after that commit
+		// began, and share a commit, which costs as much as writing a few
+		// batches (PostgreSQL's commit_delay, in effect). After a quiet
+		// spell a batch is committed at once.
+		var linger <-chan time.Time
+		if wait := groupEvery - time.Since(last); wait > 0 {
+			timer.Reset(wait)
+			linger = timer.C
+		}
 	more:
 		for len(group) < maxGroupBatches && points < maxGroupPoints {
 			select {
 			case r := <-s.queue:
 				group = append(group, r)
 				points += len(r.rows.Rows)
+				continue
 			default:
+			}
+			if linger == nil {
+				break
+			}
+			select {
+			case r := <-s.queue:
+				group = append(group, r)
+				points += len(r.rows.Rows)
+			case <-linger:
 				break more
 			}
 		}
+		timer.Stop() // no stale tick can follow (Go 1.23 timers)
+		last = time.Now()
 		s.commitGroup(group)
 	}
 }
