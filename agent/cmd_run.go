@@ -61,16 +61,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var sched *schedule.Scheduler
 	var produced atomic.Int64 // points handed to the spool: the delivery test counts them
+	// Results gather for ship.batch_every and are spooled and shipped
+	// together.
+	gather := spool.NewGather(q, cfg.Ship.BatchEvery, sh.Wake, log.With("component", "spool"))
 	put := func(pts []point.Point) {
-		if len(pts) == 0 {
-			return
-		}
 		produced.Add(int64(len(pts)))
-		if _, err := q.Put(pts); err != nil {
-			log.Error("spooling results", "points", len(pts), "err", err)
-			return
-		}
-		sh.Wake()
+		gather.Add(pts)
 	}
 	sched, err = schedule.New(jobs, func(_ schedule.Job, pts []point.Point) { put(pts) },
 		schedule.Options{Concurrency: cfg.Schedule.Concurrency, Log: log.With("component", "schedule")})
@@ -101,6 +97,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	wg.Wait()
 	// One last record of our own state, so the spool's counters are never lost.
 	put([]point.Point{health.Point(time.Now(), version.Version, q.Stats(), sh.Stats(), sched.Stats())})
+	gather.Close()
 	log.Info("agent stopped", "produced_points", produced.Load(), "queued_batches", q.Stats().Batches)
 	return nil
 }
