@@ -67,6 +67,8 @@ type writeRes struct {
 // a batch is answered even if ctx ends meanwhile: the caller must learn
 // whether it was stored.
 func (s *Store) submit(r *writeReq) (writeRes, error) {
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
 	select {
 	case s.queue <- r:
 	case <-s.stop:

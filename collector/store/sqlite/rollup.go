@@ -202,9 +202,11 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time, all bool) (done bo
 		for len(bs) > 0 {
 			part := bs[:min(len(bs), rollupWriteBuckets)]
 			bs = bs[len(part):]
+			began := time.Now()
 			if err := s.writeHourBuckets(ctx, h, part); err != nil {
 				return false, read, err
 			}
+			s.yieldToIngest(ctx, time.Since(began))
 		}
 	}
 	if len(marks) == 0 {
@@ -223,6 +225,24 @@ func (s *Store) rebuildHour(ctx context.Context, h time.Time, all bool) (done bo
 		}
 		return nil
 	})
+}
+
+// yieldToIngest pauses a rebuild after a write transaction that took d
+// while agents' batches wait for the writer, so that they have the one
+// write connection at least as long as the rebuild had it. A large hour's
+// rebuild is a long run of such transactions; without the pause, batches
+// got the connection only between them and were refused as busy. The
+// rebuild finishes later instead.
+func (s *Store) yieldToIngest(ctx context.Context, d time.Duration) {
+	if s.waiting.Load() == 0 {
+		return
+	}
+	t := time.NewTimer(min(d, time.Second))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // pendingStreams reads the streams marked pending in hour hns, with their

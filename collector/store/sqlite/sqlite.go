@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -65,6 +66,7 @@ type Store struct {
 	// The group writer (group.go): WriteBatch hands batches to it on queue;
 	// stop ends it and writerDone says it has.
 	queue      chan *writeReq
+	waiting    atomic.Int64 // batches handed to the writer and not yet answered
 	stop       chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
