@@ -15,9 +15,10 @@ import (
 
 // Builder appends points to store.Rows a part at a time, as a line
 // protocol decoder meets them, so that ingest never builds a point's maps
-// only for the store to encode them again. It writes the same bytes as
-// Codec: sorted keys, and the last of a repeated key wins, as it would in
-// a map.
+// only for the store to encode them again. Series keys and tags are the
+// bytes Codec writes (a series must not get a second key) and fields read
+// back the same, though a number given as text keeps its spelling: keys
+// sorted, and the last of a repeated key wins, as it would in a map.
 type Builder struct {
 	rows *store.Rows
 	// site and agent, when set, replace any site and agent tags: what an
