@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"runtime"
 	"sync"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/collector/store/rowcodec"
 )
 
 // Options tune Open.
@@ -258,20 +258,7 @@ func fromNS(ns int64) time.Time {
 }
 
 // clampNS is UnixNano without overflow, for query bounds such as a zero From.
-func clampNS(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
+func clampNS(t time.Time) int64 { return rowcodec.NS(t) }
 
 // randomID is 16 hex digits from crypto/rand: unguessable and short enough
 // for a tag value.
