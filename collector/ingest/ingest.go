@@ -109,26 +109,16 @@ func Decode(body []byte, prec lineprotocol.Precision, a store.Agent, now time.Ti
 	for dec.Next() {
 		line++
 		if err := decodeLine(dec, prec, now, b); err != nil {
-			return nil, lineError(err, line)
+			return nil, point.LineError(err, line)
 		}
 	}
 	if err := dec.Err(); err != nil {
-		return nil, lineError(err, line)
+		return nil, point.LineError(err, line)
 	}
 	if len(rows.Rows) == 0 {
 		return nil, ErrEmpty
 	}
 	return rows, nil
-}
-
-// lineError is err as a *point.DecodeError: at the decoder's own line
-// when it has one, else at line.
-func lineError(err error, line int) error {
-	var de *lineprotocol.DecodeError
-	if errors.As(err, &de) {
-		return &point.DecodeError{Line: int(de.Line), Err: de.Err}
-	}
-	return &point.DecodeError{Line: line, Err: err}
 }
 
 func decodeLine(dec *lineprotocol.Decoder, prec lineprotocol.Precision, now time.Time, b *rowcodec.Builder) error {

@@ -68,22 +68,24 @@ func Decode(body []byte, prec lineprotocol.Precision, now time.Time) ([]Point, e
 		line++
 		p, _, err := decodeLine(dec, prec, now, in)
 		if err != nil {
-			var de *lineprotocol.DecodeError
-			if errors.As(err, &de) {
-				return nil, &DecodeError{Line: int(de.Line), Err: de.Err}
-			}
-			return nil, &DecodeError{Line: line, Err: err}
+			return nil, LineError(err, line)
 		}
 		pts = append(pts, p)
 	}
 	if err := dec.Err(); err != nil {
-		var de *lineprotocol.DecodeError
-		if errors.As(err, &de) {
-			return nil, &DecodeError{Line: int(de.Line), Err: de.Err}
-		}
-		return nil, err
+		return nil, LineError(err, line)
 	}
 	return pts, nil
+}
+
+// LineError is err, met decoding a body, as a *DecodeError: at the
+// decoder's own line when it has one, else at line (the entry count).
+func LineError(err error, line int) error {
+	var de *lineprotocol.DecodeError
+	if errors.As(err, &de) {
+		return &DecodeError{Line: int(de.Line), Err: de.Err}
+	}
+	return &DecodeError{Line: line, Err: err}
 }
 
 // decodeLine decodes the decoder's current line. A line without a

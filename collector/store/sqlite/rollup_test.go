@@ -345,3 +345,32 @@ func TestRollupPendingRebuildsOnlyWrittenStreams(t *testing.T) {
 		t.Errorf("pending streams after the rollup = %v, want none", pending)
 	}
 }
+
+// A rebuild pauses for ingest only while batches wait for the writer: with
+// none it returns without waiting on anything, and with some it waits on
+// its context (a cancelled job does not wait out its pause).
+func TestYieldToIngestOnlyWhileBatchesWait(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	spy := &doneSpy{Context: ctx}
+	s.yieldToIngest(spy, time.Hour)
+	if spy.waited {
+		t.Fatal("paused with no batch waiting")
+	}
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
+	s.yieldToIngest(spy, time.Hour)
+	if !spy.waited {
+		t.Fatal("did not pause with a batch waiting")
+	}
+}
+
+// doneSpy records whether anything waited on its Done channel.
+type doneSpy struct {
+	context.Context
+	waited bool
+}
+
+func (d *doneSpy) Done() <-chan struct{} { d.waited = true; return d.Context.Done() }
