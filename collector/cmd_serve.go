@@ -35,7 +35,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	// Each step of a stop is logged with how long it took, so a stop that
+	// outlasts a service manager's timeout names the step that held it.
+	stopping := time.Now()
+	defer func() {
+		began := time.Now()
+		if err := st.Close(); err != nil {
+			log.Error("closing store", "err", err)
+		}
+		log.Info("store closed", "took", time.Since(began).Round(time.Millisecond), "stop_took", time.Since(stopping).Round(time.Millisecond))
+	}()
 	cat, err := catalogueWithPolicy(cfg.Standards.Policy)
 	if err != nil {
 		return err
@@ -126,15 +135,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		wg.Wait()
 		return fmt.Errorf("http server: %w", err)
 	}
+	stopping = time.Now()
 	log.Info("collector stopping")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
 	}
+	log.Info("requests finished", "took", time.Since(stopping).Round(time.Millisecond))
+	began := time.Now()
 	stopJobs()
 	wg.Wait()
-	log.Info("collector stopped")
+	log.Info("jobs stopped", "took", time.Since(began).Round(time.Millisecond))
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -240,5 +242,65 @@ func TestReadRoutes(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `probity_ingest_batches_total{result="stored"} 1`) ||
 		!strings.Contains(body, "probity_store_points 1") || !strings.Contains(body, `probity_enrolments_total{result="ok"} 1`) {
 		t.Fatalf("metrics: %d\n%s", code, body)
+	}
+}
+
+// failingWrites is the real store whose WriteBatch fails as fail says,
+// for the handler's answer to each kind of failure.
+type failingWrites struct {
+	store.Store
+	fail func(ctx context.Context) error
+}
+
+func (s failingWrites) WriteBatch(ctx context.Context, _ store.Batch, _ time.Time) (bool, error) {
+	return false, s.fail(ctx)
+}
+
+// A batch not stored because its request ended first (the agent hung up,
+// or the collector is stopping) is not a store failure: it is logged at
+// info, and a store that fails is logged as an error. Both are answered
+// 503 with Retry-After, so the agent sends the batch again.
+func TestWriteNotStored(t *testing.T) {
+	var logs bytes.Buffer
+	var cancel context.CancelFunc
+	var failure func(ctx context.Context) error // each case's
+	f := newFixtureWith(t, func(s *Server) {
+		s.Store = failingWrites{Store: s.Store, fail: func(ctx context.Context) error { return failure(ctx) }}
+		s.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	for _, tc := range []struct {
+		name, level, msg, answer string
+		fail                     func(ctx context.Context) error
+	}{
+		{"store fails", "ERROR", "storing batch", "store unavailable", func(context.Context) error { return errors.New("disk I/O error") }},
+		{"request ends first", "INFO", "batch not stored: request ended first", "request ended before the batch was stored",
+			func(ctx context.Context) error { cancel(); <-ctx.Done(); return fmt.Errorf("sqlite: write batch: %w", ctx.Err()) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			failure = tc.fail
+			ctx, c := context.WithCancel(context.Background())
+			defer c()
+			cancel = c
+			req := httptest.NewRequestWithContext(ctx, "POST", wire.WritePath, strings.NewReader("m a=1\n"))
+			req.Header.Set("Authorization", "Bearer "+f.cred)
+			req.Header.Set(wire.HeaderBatchID, "batch-"+strings.ReplaceAll(tc.name, " ", "-"))
+			rec := httptest.NewRecorder()
+			f.srv.Config.Handler.ServeHTTP(rec, req)
+			var wr wire.WriteResponse
+			_ = json.NewDecoder(rec.Body).Decode(&wr)
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(wr.Error, tc.answer) {
+				t.Fatalf("answer %d (Retry-After %q) %+v, want 503 with Retry-After and %q", rec.Code, rec.Header().Get("Retry-After"), wr, tc.answer)
+			}
+			var line struct{ Level, Msg string }
+			for _, l := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+				if err := json.Unmarshal(l, &line); err == nil && strings.Contains(line.Msg, "batch") {
+					break
+				}
+			}
+			if line.Level != tc.level || line.Msg != tc.msg {
+				t.Fatalf("logged %s %q, want %s %q; log:\n%s", line.Level, line.Msg, tc.level, tc.msg, logs.String())
+			}
+		})
 	}
 }

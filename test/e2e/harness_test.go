@@ -131,9 +131,16 @@ func (p *proc) stop(t *testing.T) {
 	select {
 	case <-p.done:
 	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Errorf("%s did not stop within 20s of SIGTERM", p.name)
+		// A Go process answers SIGQUIT with every goroutine's stack, which
+		// the output then shows: where the stop was held up.
+		_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		t.Errorf("%s did not stop within 20s of SIGTERM; its goroutines at SIGQUIT are at the end of its output", p.name)
 	}
 }
 
