@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -54,6 +56,42 @@ func TestChunkLinesMalformed(t *testing.T) {
 	n, err := atoi([]byte("9223372036854775807"))
 	if err != nil || n != math.MaxInt64 {
 		t.Errorf("atoi(max int64) = %d, %v", n, err)
+	}
+}
+
+// A chunk's lines are packed when that makes them smaller and read back the
+// same; short or incompressible lines are kept as they are, which is also
+// how every chunk written before packing reads.
+func TestChunkPacking(t *testing.T) {
+	var lines []byte
+	for sid := int64(1); sid <= 48; sid++ {
+		lines = appendChunkLine(lines, sid, 0, []byte(`{"admin_up":true,"duplex":"full","in_bps":36477460.2,"oper_up":true,"speed_mbps":1000}`))
+	}
+	data := packChunk(nil, lines)
+	if data[0] != chunkS2 || len(data) > len(lines)/3 {
+		t.Fatalf("48 interface lines (%d bytes) packed to %d bytes, first byte %#x: want S2 and under a third", len(lines), len(data), data[0])
+	}
+	var got []byte
+	err := eachChunkPoint(data, 5, func(sid, ns int64, fields []byte) error {
+		got = appendChunkLine(got, sid, ns-5, fields)
+		return nil
+	})
+	if err != nil || !bytes.Equal(got, lines) {
+		t.Fatalf("packed chunk read back %d bytes (%v), want the %d written", len(got), err, len(lines))
+	}
+	short := appendChunkLine(nil, 7, 0, []byte(`{"rtt_ms":1.5}`))
+	if d := packChunk(nil, short); !bytes.Equal(d, short) {
+		t.Errorf("a %d-byte chunk was packed: %q", len(short), d)
+	}
+	noise := make([]byte, 4096)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(noise)
+	if d := packChunk(nil, noise); !bytes.Equal(d, noise) {
+		t.Errorf("incompressible lines were packed to %d bytes", len(d))
+	}
+	for _, bad := range [][]byte{{chunkS2}, {chunkS2, 0xff, 0xff, 0xff, 0xff, 0x0f}, append([]byte{chunkS2}, data[1:len(data)-3]...)} {
+		if err := eachChunkPoint(bad, 0, func(int64, int64, []byte) error { return nil }); !errors.Is(err, errBadChunk) {
+			t.Errorf("%x: err = %v, want errBadChunk", bad, err)
+		}
 	}
 }
 
@@ -118,6 +156,11 @@ func TestWriteBatchChunks(t *testing.T) {
 	// two chunks; dns: one.
 	if chunks != 3 || stored != len(pts) {
 		t.Errorf("%d chunks holding %d points, want 3 holding %d", chunks, stored, len(pts))
+	}
+	// ping's are packed; dns's one line is not.
+	var packed int
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM chunks WHERE substr(data, 1, 1) = x'01'`).Scan(&packed); err != nil || packed != 2 {
+		t.Errorf("%d chunks packed (%v), want 2", packed, err)
 	}
 	got, err := s.Points(ctx, store.PointQuery{Site: a.SiteID, Measurement: "ping", Tags: map[string]string{"target": "host-03.school.example"},
 		From: benchT0, To: benchT0.Add(2 * time.Hour)})

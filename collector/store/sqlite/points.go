@@ -123,7 +123,11 @@ func (s *Store) writeOne(st groupStmts, r *writeReq) error {
 			buf = appendChunkLine(buf, id.sid, rows[id.i].NS-t0, r.rows.FieldsJSON(id.i))
 		}
 		s.chunkBuf = buf
-		if _, err := st.chunk.Exec(ids[0].gid, hour, t0, t1, n, buf); err != nil {
+		data := packChunk(s.chunkPacked, buf)
+		if len(data) > 0 && data[0] == chunkS2 {
+			s.chunkPacked = data
+		}
+		if _, err := st.chunk.Exec(ids[0].gid, hour, t0, t1, n, data); err != nil {
 			return fmt.Errorf("points: %w", err)
 		}
 		ids = ids[n:]

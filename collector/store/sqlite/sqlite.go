@@ -43,7 +43,7 @@ type Store struct {
 	markPending             *sql.Stmt // an hour of a stream written to
 	agentKnown, insertBatch *sql.Stmt // writeOne's, for each batch
 	touchAgent              *sql.Stmt
-	chunkBuf                []byte // the group writer's, for a chunk's data
+	chunkBuf, chunkPacked   []byte // the group writer's, for a chunk's lines and its data
 	// Prepared on the read pool: every write request looks its agent up.
 	agentByCred *sql.Stmt
 	idStmts     idStmts
