@@ -35,7 +35,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	setupFlag := fs.Bool("setup", false, "create the missing schools in the store of --config and enrol their agents first")
 	concurrency := fs.Int("concurrency", 0, "most POSTs in flight over all schools (0: one per school, as real agents)")
 	agentsPath := fs.String("agents", "", "file of the simulated agents' credentials (default: loadgen-agents.json in data_dir)")
-	batchEvery := fs.Duration("batch-every", 2*time.Second, "how often each school ships (the agent's ship.batch_every)")
+	batchEvery := fs.Duration("batch-every", 10*time.Second, "how often each school ships (the agent's ship.batch_every)")
 	drain := fs.Duration("drain", 10*time.Second, "after --duration, how long queued batches may still be sent")
 	progress := fs.Duration("progress", 5*time.Second, "print progress this often")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")

@@ -135,7 +135,7 @@ func Defaults() Agent {
 		Collector: Collector{Timeout: 30 * time.Second},
 		Log:       logging.Defaults,
 		Spool:     Spool{MaxBytes: 256 << 20, MaxAge: 7 * 24 * time.Hour},
-		Ship:      Ship{MinBackoff: time.Second, MaxBackoff: 5 * time.Minute, BatchEvery: 2 * time.Second},
+		Ship:      Ship{MinBackoff: time.Second, MaxBackoff: 5 * time.Minute, BatchEvery: 10 * time.Second},
 		Schedule:  Schedule{Concurrency: 4, StatsInterval: time.Minute},
 	}
 }

@@ -97,7 +97,7 @@ type Options struct {
 	Speedup  float64
 	Duration time.Duration
 	// BatchEvery is how often a school ships what it has (the agent's
-	// ship.batch_every, 2 s); not divided by Speedup.
+	// ship.batch_every, 10 s); not divided by Speedup.
 	BatchEvery time.Duration
 	// MaxBatch caps the points in one batch (default 5,000).
 	MaxBatch int
@@ -281,7 +281,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.Speedup = 1
 	}
 	if o.BatchEvery <= 0 {
-		o.BatchEvery = 2 * time.Second
+		o.BatchEvery = 10 * time.Second
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 5000

@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkStoreLoadMix is the store alone under the load generator's
-// mix: agent-sized batches (what 100 schools ship in 2 s each, one
+// mix: agent-sized batches (what 100 schools ship in 10 s each, one
 // batch per school, decoded and tagged as the collector would) written
 // with WriteBatch into SQLite, for a CPU profile of ingest without HTTP:
 //
@@ -57,7 +57,7 @@ func BenchmarkStoreLoadMix(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		s := i % schools
 		if s == 0 {
-			now = now.Add(2 * time.Second)
+			now = now.Add(10 * time.Second)
 		}
 		pts := scheds[s].Due(now)
 		if len(pts) == 0 {

@@ -248,7 +248,7 @@ func footprintTelegraf(t *testing.T) string {
 // ping 4 targets every 10 s, DNS 4 names every 30 s, HTTP 4 targets every
 // 30 s, host every 60 s, SNMP 3 devices every 60 s. Everything else is
 // the shipped default (4 probes at once, 16 SNMP workers, shipping every
-// 2 s, its own health point every minute).
+// 10 s, its own health point every minute).
 func footprintAgentConfig(state string, pings []string, resolver string, names, urls []string, sim string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "state_dir: %s\nlog: {level: warn, format: json}\nprobes:\n", state)

@@ -1,5 +1,5 @@
 // Command gofloor is the footprint benchmark's floor: the least a Go agent
-// does, with nothing else. Every 2 s it gzips one line-protocol point, POSTs
+// does, with nothing else. Every 10 s it gzips one line-protocol point, POSTs
 // it to the URL in its argument and logs the answer with log/slog, as the
 // agent's shipper does, and runs no probe. Its memory is what the Go runtime,
 // net/http and the shipper's compression cost before any measuring starts.
@@ -29,7 +29,7 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	tick := time.NewTicker(2 * time.Second)
+	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
 	for n := 0; ; n++ {
 		var buf bytes.Buffer
