@@ -71,6 +71,62 @@ func (a *Aggregator) AddID(id int64, site, measurement, series string, tags map[
 	a.add(sb, fields, t)
 }
 
+// Sample is one field of a point as AddSamples takes it: read from a
+// stored fields column without a map (rowcodec's Decoder.Samples), where a
+// map a point, its boxed values and its random order were most of a
+// rollup's time. Field and Text may point into a buffer the caller reuses;
+// a bucket copies what it keeps.
+type Sample struct {
+	Field []byte
+	Kind  Kind
+	Num   float64 // numbers (ints and uints as float64, as AsFloat reads them); bools 1 or 0
+	Text  []byte  // strings; bools "true" or "false"
+}
+
+// ClassOfSamples is ClassOf for a point read as samples.
+func ClassOfSamples(ss []Sample) OK {
+	for i := range ss {
+		if ss[i].Kind == Bool && string(ss[i].Field) == "ok" {
+			if ss[i].Num != 0 {
+				return OKTrue
+			}
+			return OKFalse
+		}
+	}
+	return OKAbsent
+}
+
+// AddSamples is AddID for a point read as samples: the same buckets as
+// AddID given its fields as a map.
+func (a *Aggregator) AddSamples(id int64, site, measurement, series string, tags map[string]string, ss []Sample, t time.Time) {
+	sb := a.byID[id]
+	if sb == nil {
+		sb = a.seriesOf(seriesID{site, measurement, series}, tags)
+		a.byID[id] = sb
+	}
+	a.addSamples(sb, ss, t)
+}
+
+// AddSeriesSamples is Add for a point read as samples.
+func (a *Aggregator) AddSeriesSamples(site, measurement, series string, tags map[string]string, ss []Sample, t time.Time) {
+	a.addSamples(a.seriesOf(seriesID{site, measurement, series}, tags), ss, t)
+}
+
+func (a *Aggregator) addSamples(sb *seriesBuckets, ss []Sample, t time.Time) {
+	class := ClassOfSamples(ss)
+	start := a.res.Truncate(t)
+	for i := range ss {
+		b := bucketOf(sb, a, ss[i].Field, class, ss[i].Kind, start)
+		latest := b.sample(t)
+		switch b.Kind {
+		case Number:
+			b.addNumber(ss[i].Num, latest)
+		case Bool, String:
+			addText(b, ss[i].Text, latest)
+		}
+	}
+}
+
 func (a *Aggregator) seriesOf(id seriesID, tags map[string]string) *seriesBuckets {
 	sb := a.series[id]
 	if sb == nil {
@@ -92,57 +148,84 @@ func (a *Aggregator) add(sb *seriesBuckets, fields map[string]any, t time.Time) 
 	}
 }
 
-// bucket finds or makes the series' bucket for one field, class, kind and
-// start.
-func (sb *seriesBuckets) bucket(a *Aggregator, field string, class OK, kind Kind, start time.Time) *Bucket {
+// bucketOf finds or makes the series' bucket for one field, class, kind
+// and start. The field is compared without making a string of it, so
+// AddSamples allocates only for a new bucket.
+func bucketOf[S string | []byte](sb *seriesBuckets, a *Aggregator, field S, class OK, kind Kind, start time.Time) *Bucket {
 	// From the newest: points come mostly in time order, so a bucket of an
 	// earlier hour is rarely wanted again.
 	for i := len(sb.bs) - 1; i >= 0; i-- {
-		if b := sb.bs[i]; b.Field == field && b.OK == class && b.Kind == kind && b.Start.Equal(start) {
+		if b := sb.bs[i]; b.Field == string(field) && b.OK == class && b.Kind == kind && b.Start.Equal(start) {
 			return b
 		}
 	}
-	b := &Bucket{Site: sb.id.site, Measurement: sb.id.measurement, Series: sb.id.series, Tags: sb.tags, Field: field,
+	b := &Bucket{Site: sb.id.site, Measurement: sb.id.measurement, Series: sb.id.series, Tags: sb.tags, Field: string(field),
 		OK: class, Kind: kind, Res: a.res, Start: start}
 	sb.bs = append(sb.bs, b)
 	a.n++
 	return b
 }
 
+// bucket is bucketOf for a field named by a string.
+func (sb *seriesBuckets) bucket(a *Aggregator, field string, class OK, kind Kind, start time.Time) *Bucket {
+	return bucketOf(sb, a, field, class, kind, start)
+}
+
 // add counts one sample; a sample at the same time as the latest replaces
 // it, so ties go to the later input.
 func (b *Bucket) add(v any, t time.Time) {
-	latest := b.Count == 0 || !t.Before(b.LastTime)
-	b.Count++
-	if latest {
-		b.LastTime = t
-	}
+	latest := b.sample(t)
 	switch b.Kind {
 	case Number:
 		x, _ := point.AsFloat(v)
-		if b.Count == 1 {
-			b.Min, b.Max = x, x
-		}
-		b.Min, b.Max, b.Sum = min(b.Min, x), max(b.Max, x), b.Sum+x
-		if b.Hist == nil {
-			b.Hist = &Hist{}
-		}
-		b.Hist.Add(x, 1, MaxExact)
-		if latest {
-			b.Last = x
-		}
+		b.addNumber(x, latest)
 	case Bool, String:
 		s, ok := v.(string)
 		if !ok {
 			s = strconv.FormatBool(v.(bool))
 		}
-		if b.Values == nil {
-			b.Values = map[string]int64{}
-		}
-		b.Values[s]++
-		if latest {
-			b.LastText = s
-		}
+		addText(b, s, latest)
+	}
+}
+
+// sample counts one sample at t and reports whether it is the latest.
+func (b *Bucket) sample(t time.Time) (latest bool) {
+	latest = b.Count == 0 || !t.Before(b.LastTime)
+	b.Count++
+	if latest {
+		b.LastTime = t
+	}
+	return latest
+}
+
+func (b *Bucket) addNumber(x float64, latest bool) {
+	if b.Count == 1 {
+		b.Min, b.Max = x, x
+	}
+	b.Min, b.Max, b.Sum = min(b.Min, x), max(b.Max, x), b.Sum+x
+	if b.Hist == nil {
+		b.Hist = &Hist{}
+	}
+	b.Hist.Add(x, 1, MaxExact)
+	if latest {
+		b.Last = x
+	}
+}
+
+// addText counts a bool's or string's value. A series' text fields mostly
+// repeat one value, whose string the bucket already holds as its latest:
+// it is reused rather than made again from AddSamples' bytes.
+func addText[S string | []byte](b *Bucket, text S, latest bool) {
+	s := b.LastText
+	if s != string(text) {
+		s = string(text)
+	}
+	if b.Values == nil {
+		b.Values = map[string]int64{}
+	}
+	b.Values[s]++
+	if latest {
+		b.LastText = s
 	}
 }
 

@@ -2,7 +2,10 @@ package rollup
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -188,5 +191,75 @@ func TestAddIDMatchesAdd(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(Hist{}, bin{})); diff != "" {
 		t.Errorf("AddID buckets differ from Add (-want +got):\n%s", diff)
+	}
+}
+
+// samplesOf is a point's fields as a store reads them for AddSamples,
+// written into buf, which the caller then overwrites: a bucket must copy
+// what it keeps.
+func samplesOf(fields map[string]any, buf []byte) []Sample {
+	var ss []Sample
+	buf = buf[:0]
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		at := len(buf)
+		buf = append(buf, k...)
+		s := Sample{Field: buf[at:len(buf):len(buf)]}
+		switch v := fields[k].(type) {
+		case string:
+			at := len(buf)
+			buf = append(buf, v...)
+			s.Kind, s.Text = String, buf[at:len(buf):len(buf)]
+		case bool:
+			s.Kind, s.Text = Bool, []byte(strconv.FormatBool(v))
+			if v {
+				s.Num = 1
+			}
+		default:
+			s.Kind, s.Num = Number, must(point.AsFloat(v))
+		}
+		ss = append(ss, s)
+	}
+	return ss
+}
+
+func must(x float64, ok bool) float64 {
+	if !ok {
+		panic("not a number")
+	}
+	return x
+}
+
+// AddSamples and AddSeriesSamples give the buckets Add gives, for every
+// kind of field, values that change, and field names and strings in a
+// buffer the caller reuses.
+func TestAddSamplesMatchesAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	byName, byID, bySeries := NewAggregator(Hour), NewAggregator(Hour), NewAggregator(Hour)
+	buf := make([]byte, 0, 256)
+	for range 3000 {
+		target := []string{"a", "b", "c"}[r.IntN(3)]
+		tags := map[string]string{"target": target, "site": "oak", "agent": "agent-1"}
+		fields := map[string]any{"rtt_ms": float64(r.IntN(100)) / 4, "sent": int64(r.IntN(5)), "bytes": uint64(r.Uint32()),
+			"result": []string{"ok", "ok", "ok", "timeout", "refused"}[r.IntN(5)], "up": r.IntN(4) > 0}
+		if r.IntN(5) > 0 { // some points have no ok field
+			fields["ok"] = r.IntN(10) > 0
+		}
+		at := t0.Add(time.Duration(r.IntN(3*60)) * time.Minute)
+		series := SeriesKey("ping", tags)
+		byName.Add("oak", "ping", series, tags, fields, at)
+		byID.AddSamples(int64(target[0]), "oak", "ping", series, tags, samplesOf(fields, buf), at)
+		bySeries.AddSeriesSamples("oak", "ping", series, tags, samplesOf(fields, buf), at)
+		for i := range buf[:cap(buf)] {
+			buf[:cap(buf)][i] = '#'
+		}
+	}
+	want := byName.Buckets()
+	if len(want) < 3*6*3*3-20 { // targets x fields x ok classes x hours, less "ok" in class absent
+		t.Fatalf("Add made only %d buckets", len(want))
+	}
+	for name, agg := range map[string]*Aggregator{"AddSamples": byID, "AddSeriesSamples": bySeries} {
+		if diff := cmp.Diff(want, agg.Buckets(), cmp.AllowUnexported(Hist{}, bin{})); diff != "" {
+			t.Errorf("%s buckets differ from Add (-want +got):\n%s", name, diff)
+		}
 	}
 }

@@ -313,6 +313,7 @@ func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time, sites []string) 
 	agg := rollup.NewAggregator(rollup.Hour)
 	tagsOf := map[[2]string]map[string]string{} // decoded once per series
 	var d rowcodec.Decoder
+	var samples []rollup.Sample
 	var site, measurement, series string
 	var tagsJS, fieldsJS []byte
 	var ns int64
@@ -327,11 +328,10 @@ func aggregateHour(ctx context.Context, tx pgx.Tx, h time.Time, sites []string) 
 			}
 			tagsOf[[2]string{site, series}] = tags
 		}
-		fields, err := d.DecodeFields(fieldsJS)
-		if err != nil {
+		if samples, err = d.Samples(fieldsJS, samples); err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", series, err)
 		}
-		agg.Add(site, measurement, series, tags, fields, fromNS(ns))
+		agg.AddSeriesSamples(site, measurement, series, tags, samples, fromNS(ns))
 		read++
 	}
 	if err := rows.Err(); err != nil {

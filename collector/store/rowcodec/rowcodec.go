@@ -8,12 +8,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
+	"github.com/probity-edu/probity/collector/rollup"
 	"github.com/probity-edu/probity/collector/store"
+	"github.com/probity-edu/probity/internal/point"
 )
 
 // The collector's own tags are columns of their own, so the series key
@@ -238,6 +242,125 @@ func (d *Decoder) DecodeFields(js []byte) (map[string]any, error) {
 		fields[k] = x
 	}
 	return fields, nil
+}
+
+// Samples reads a fields column as rollup samples, into dst (reused), in
+// the column's order and without a map: the rollups' path. Field and Text
+// point into js, or into memory of the decoder's, until the next call.
+func (d *Decoder) Samples(js []byte, dst []rollup.Sample) ([]rollup.Sample, error) {
+	if out, ok := fastSamples(js, dst[:0]); ok {
+		return out, nil
+	}
+	fields, err := d.DecodeFields(js)
+	if err != nil {
+		return nil, err
+	}
+	out := dst[:0]
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		s := rollup.Sample{Field: []byte(k)}
+		switch v := fields[k].(type) {
+		case string:
+			s.Kind, s.Text = rollup.String, []byte(v)
+		case bool:
+			s.Kind, s.Text = rollup.Bool, []byte(strconv.FormatBool(v))
+			if v {
+				s.Num = 1
+			}
+		default:
+			x, ok := point.AsFloat(v)
+			if !ok {
+				continue // not a kind rollups keep
+			}
+			s.Kind, s.Num = rollup.Number, x
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+var (
+	textTrue  = []byte("true")
+	textFalse = []byte("false")
+)
+
+// fastSamples is fastFields for Samples: what FieldsJSON writes when no
+// string needs escaping, with numbers parsed in place.
+func fastSamples(js []byte, out []rollup.Sample) ([]rollup.Sample, bool) {
+	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
+		return nil, false
+	}
+	rest := js[1 : len(js)-1]
+	for len(rest) > 0 {
+		k, r, ok := plainString(rest)
+		if !ok || len(r) == 0 || r[0] != ':' {
+			return nil, false
+		}
+		r = r[1:]
+		s := rollup.Sample{Field: k}
+		switch {
+		case len(r) == 0:
+			return nil, false
+		case r[0] == '"':
+			s.Kind = rollup.String
+			if s.Text, r, ok = plainString(r); !ok {
+				return nil, false
+			}
+		case bytes.HasPrefix(r, textTrue):
+			s.Kind, s.Num, s.Text, r = rollup.Bool, 1, textTrue, r[4:]
+		case bytes.HasPrefix(r, textFalse):
+			s.Kind, s.Text, r = rollup.Bool, textFalse, r[5:]
+		case bytes.HasPrefix(r, []byte(`{"i":`)), bytes.HasPrefix(r, []byte(`{"u":`)):
+			end := bytes.IndexByte(r, '}')
+			if end < 0 {
+				return nil, false
+			}
+			if r[2] == 'i' {
+				n, err := strconv.ParseInt(view(r[5:end]), 10, 64)
+				if err != nil {
+					return nil, false
+				}
+				s.Num = float64(n)
+			} else {
+				n, err := strconv.ParseUint(view(r[5:end]), 10, 64)
+				if err != nil {
+					return nil, false
+				}
+				s.Num = float64(n)
+			}
+			s.Kind, r = rollup.Number, r[end+1:]
+		case r[0] == '-' || r[0] >= '0' && r[0] <= '9':
+			end := bytes.IndexByte(r, ',')
+			if end < 0 {
+				end = len(r)
+			}
+			f, err := strconv.ParseFloat(view(r[:end]), 64)
+			if err != nil {
+				return nil, false
+			}
+			s.Kind, s.Num, r = rollup.Number, f, r[end:]
+		default:
+			return nil, false
+		}
+		out = append(out, s)
+		if rest = r; len(rest) > 0 {
+			if rest[0] != ',' || len(rest) == 1 {
+				return nil, false
+			}
+			rest = rest[1:]
+		}
+	}
+	return out, true
+}
+
+// view is b as a string without copying it, for strconv's parsers: a
+// number a field in every point of an hour would otherwise be a string
+// made and dropped. Nothing keeps it; the parsers' errors, which would,
+// are dropped unread.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // fastTags parses {"k":"v",...} with no whitespace and no escapes, as

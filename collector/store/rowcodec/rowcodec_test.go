@@ -3,10 +3,14 @@ package rowcodec
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/probity-edu/probity/collector/rollup"
+	"github.com/probity-edu/probity/internal/point"
 )
 
 func TestFieldsJSONRoundTrip(t *testing.T) {
@@ -156,4 +160,59 @@ func repairUTF8(s string) string {
 		i += n
 	}
 	return string(b)
+}
+
+// Samples reads every fields column as DecodeFields does, by the fast path
+// or the slow, and refuses what it refuses.
+func TestSamplesMatchDecodeFields(t *testing.T) {
+	cols := []string{
+		`{"a":5,"b":-0.25,"c":1e+308,"d":5e-324}`,
+		`{"i":{"i":-3},"max":{"i":9223372036854775807},"u":{"u":18446744073709551615}}`,
+		`{"no":false,"ok":true,"s":"plain","t":"☃ snow"}`,
+		`{"esc":"tab\there \"q\" \\","ok":false}`, // escapes: the slow path
+		`{"a\"b":1.5,"☃":true}`,
+		`{ "spaced" : 1 }`,
+		`{"one":1}`,
+	}
+	var d Decoder
+	var ss []rollup.Sample
+	for _, js := range cols {
+		fields, err := d.DecodeFields([]byte(js))
+		if err != nil {
+			t.Fatalf("DecodeFields(%s): %v", js, err)
+		}
+		if ss, err = d.Samples([]byte(js), ss); err != nil {
+			t.Fatalf("Samples(%s): %v", js, err)
+		}
+		got := map[string]any{}
+		for _, s := range ss {
+			switch s.Kind {
+			case rollup.Number:
+				got[string(s.Field)] = s.Num
+			case rollup.Bool:
+				got[string(s.Field)] = string(s.Text) + "/" + strconv.FormatFloat(s.Num, 'g', -1, 64)
+			case rollup.String:
+				got[string(s.Field)] = "s:" + string(s.Text)
+			}
+		}
+		want := map[string]any{}
+		for k, v := range fields {
+			switch v := v.(type) {
+			case bool:
+				want[k] = map[bool]string{true: "true/1", false: "false/0"}[v]
+			case string:
+				want[k] = "s:" + v
+			default:
+				want[k], _ = point.AsFloat(v)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Samples(%s) differs from DecodeFields (-want +got):\n%s", js, diff)
+		}
+	}
+	for _, js := range []string{`{"f":null}`, `{"f":{"x":1}}`, `{"f":{"i":1.5}}`, `{"f":[1]}`, `not json`, `{"f":1e400}`} {
+		if got, err := d.Samples([]byte(js), nil); err == nil {
+			t.Errorf("Samples(%s) = %v, want an error", js, got)
+		}
+	}
 }

@@ -363,6 +363,7 @@ func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) (b
 	}
 	known := map[int64]*seriesRow{}
 	var d rowcodec.Decoder
+	var samples []rollup.Sample
 	var data []byte
 	var t0 int64
 	add := func(sid, ns int64, fieldsJS []byte) error {
@@ -379,11 +380,11 @@ func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) (b
 			}
 			known[sid] = se
 		}
-		fields, err := d.DecodeFields(fieldsJS)
-		if err != nil {
+		var err error
+		if samples, err = d.Samples(fieldsJS, samples); err != nil {
 			return fmt.Errorf("%s: %w", se.series, err)
 		}
-		agg.AddID(sid, se.site, se.measurement, se.series, se.tags, fields, fromNS(ns))
+		agg.AddSamples(sid, se.site, se.measurement, se.series, se.tags, samples, fromNS(ns))
 		read++
 		return nil
 	}
