@@ -36,7 +36,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	concurrency := fs.Int("concurrency", 0, "most POSTs in flight over all schools (0: one per school, as real agents)")
 	agentsPath := fs.String("agents", "", "file of the simulated agents' credentials (default: loadgen-agents.json in data_dir)")
 	batchEvery := fs.Duration("batch-every", 10*time.Second, "how often each school ships (the agent's ship.batch_every)")
-	drain := fs.Duration("drain", 10*time.Second, "after --duration, how long queued batches may still be sent")
+	drain := fs.Duration("drain", 0, "after --duration, how long queued batches may still be sent (0: --batch-every and 10s, as each school sends its last batch at its own next shipping time)")
 	progress := fs.Duration("progress", 5*time.Second, "print progress this often")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
 	done, err := c.load(args, stdout)

@@ -103,7 +103,9 @@ type Options struct {
 	MaxBatch int
 	// Concurrency caps POSTs in flight over all schools; 0 is one per school.
 	Concurrency int
-	// Drain is how long after Duration queued batches may still be sent.
+	// Drain is how long after Duration queued batches may still be sent
+	// (default BatchEvery and 10 s: each school sends its last batch at its
+	// own next shipping time, up to BatchEvery after the end).
 	Drain time.Duration
 	// Progress, when set, gets a line every ProgressEvery.
 	Progress      io.Writer
@@ -287,7 +289,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.MaxBatch = 5000
 	}
 	if o.Drain <= 0 {
-		o.Drain = 10 * time.Second
+		o.Drain = o.BatchEvery + 10*time.Second
 	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 5 * time.Second

@@ -295,7 +295,7 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 		}
 		if warmup > 0 {
 			var out bytes.Buffer
-			cmd := exec.Command(collectorBin, loadgenArgs(n, "--duration", warmup.String(), "--drain", "5s", "--progress", "30s")...)
+			cmd := exec.Command(collectorBin, loadgenArgs(n, "--duration", warmup.String(), "--drain", "15s", "--progress", "30s")...)
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Run(); err != nil {
 				t.Fatalf("loadgen %d schools, warming up: %v\n%s", n, err, out.String())
@@ -326,7 +326,7 @@ func loadScenarioRun(t *testing.T, sc loadScenario, first int, step, warmup time
 		thr0 := throttle()
 		began := time.Now()
 		var stdout, stderr bytes.Buffer
-		cmd := exec.Command(collectorBin, loadgenArgs(n, "--duration", step.String(), "--drain", "5s", "--progress", "10s", "--json")...)
+		cmd := exec.Command(collectorBin, loadgenArgs(n, "--duration", step.String(), "--drain", "15s", "--progress", "10s", "--json")...)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("loadgen %d schools: %v\n%s", n, err, stderr.String())
