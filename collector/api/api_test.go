@@ -274,7 +274,11 @@ func TestWriteNotStored(t *testing.T) {
 	}{
 		{"store fails", "ERROR", "storing batch", "store unavailable", func(context.Context) error { return errors.New("disk I/O error") }},
 		{"request ends first", "INFO", "batch not stored: request ended first", "request ended before the batch was stored",
-			func(ctx context.Context) error { cancel(); <-ctx.Done(); return fmt.Errorf("sqlite: write batch: %w", ctx.Err()) }},
+			func(ctx context.Context) error {
+				cancel()
+				<-ctx.Done()
+				return fmt.Errorf("sqlite: write batch: %w", ctx.Err())
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logs.Reset()
