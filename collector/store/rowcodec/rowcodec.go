@@ -283,73 +283,103 @@ var (
 	textFalse = []byte("false")
 )
 
-// fastSamples is fastFields for Samples: what FieldsJSON writes when no
-// string needs escaping, with numbers parsed in place.
+// fastSamples is fastFields for Samples.
 func fastSamples(js []byte, out []rollup.Sample) ([]rollup.Sample, bool) {
+	ok := eachFastField(js, func(k []byte, v *fastValue) {
+		s := rollup.Sample{Field: k, Kind: rollup.Number}
+		switch v.kind {
+		case 'f':
+			s.Num = v.f
+		case 'i':
+			s.Num = float64(v.i)
+		case 'u':
+			s.Num = float64(v.u)
+		case 'b':
+			s.Kind, s.Text = rollup.Bool, textFalse
+			if v.b {
+				s.Num, s.Text = 1, textTrue
+			}
+		case 's':
+			s.Kind, s.Text = rollup.String, v.s
+		}
+		out = append(out, s)
+	})
+	return out, ok
+}
+
+// fastValue is one field's value as eachFastField reads it: kind is 'f'
+// (f), 'i' (i), 'u' (u), 'b' (b) or 's' (s, pointing into the column).
+type fastValue struct {
+	kind byte
+	f    float64
+	i    int64
+	u    uint64
+	b    bool
+	s    []byte
+}
+
+// eachFastField calls fn with each field of what FieldsJSON writes when
+// no string needs escaping, numbers parsed in place; false means use the
+// slow path (fn may have been called for some fields already).
+func eachFastField(js []byte, fn func(k []byte, v *fastValue)) bool {
 	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
-		return nil, false
+		return false
 	}
+	var v fastValue
 	rest := js[1 : len(js)-1]
 	for len(rest) > 0 {
 		k, r, ok := plainString(rest)
 		if !ok || len(r) == 0 || r[0] != ':' {
-			return nil, false
+			return false
 		}
 		r = r[1:]
-		s := rollup.Sample{Field: k}
+		var err error
 		switch {
 		case len(r) == 0:
-			return nil, false
+			return false
 		case r[0] == '"':
-			s.Kind = rollup.String
-			if s.Text, r, ok = plainString(r); !ok {
-				return nil, false
+			v.kind = 's'
+			if v.s, r, ok = plainString(r); !ok {
+				return false
 			}
 		case bytes.HasPrefix(r, textTrue):
-			s.Kind, s.Num, s.Text, r = rollup.Bool, 1, textTrue, r[4:]
+			v.kind, v.b, r = 'b', true, r[4:]
 		case bytes.HasPrefix(r, textFalse):
-			s.Kind, s.Text, r = rollup.Bool, textFalse, r[5:]
+			v.kind, v.b, r = 'b', false, r[5:]
 		case bytes.HasPrefix(r, []byte(`{"i":`)), bytes.HasPrefix(r, []byte(`{"u":`)):
 			end := bytes.IndexByte(r, '}')
 			if end < 0 {
-				return nil, false
+				return false
 			}
-			if r[2] == 'i' {
-				n, err := strconv.ParseInt(view(r[5:end]), 10, 64)
-				if err != nil {
-					return nil, false
-				}
-				s.Num = float64(n)
+			if v.kind = r[2]; v.kind == 'i' {
+				v.i, err = strconv.ParseInt(view(r[5:end]), 10, 64)
 			} else {
-				n, err := strconv.ParseUint(view(r[5:end]), 10, 64)
-				if err != nil {
-					return nil, false
-				}
-				s.Num = float64(n)
+				v.u, err = strconv.ParseUint(view(r[5:end]), 10, 64)
 			}
-			s.Kind, r = rollup.Number, r[end+1:]
+			r = r[end+1:]
 		case r[0] == '-' || r[0] >= '0' && r[0] <= '9':
 			end := bytes.IndexByte(r, ',')
 			if end < 0 {
 				end = len(r)
 			}
-			f, err := strconv.ParseFloat(view(r[:end]), 64)
-			if err != nil {
-				return nil, false
-			}
-			s.Kind, s.Num, r = rollup.Number, f, r[end:]
+			v.kind = 'f'
+			v.f, err = strconv.ParseFloat(view(r[:end]), 64)
+			r = r[end:]
 		default:
-			return nil, false
+			return false
 		}
-		out = append(out, s)
+		if err != nil {
+			return false
+		}
+		fn(k, &v)
 		if rest = r; len(rest) > 0 {
 			if rest[0] != ',' || len(rest) == 1 {
-				return nil, false
+				return false
 			}
 			rest = rest[1:]
 		}
 	}
-	return out, true
+	return true
 }
 
 // view is b as a string without copying it, for strconv's parsers: a
@@ -393,67 +423,25 @@ func (d *Decoder) fastTags(js []byte) (map[string]string, bool) {
 
 // fastFields parses what FieldsJSON writes when no string needs escaping.
 func (d *Decoder) fastFields(js []byte) (map[string]any, bool) {
-	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
-		return nil, false
-	}
 	fields := make(map[string]any, 8)
-	rest := js[1 : len(js)-1]
-	for len(rest) > 0 {
-		k, r, ok := plainString(rest)
-		if !ok || len(r) == 0 || r[0] != ':' {
-			return nil, false
+	ok := eachFastField(js, func(k []byte, v *fastValue) {
+		var x any
+		switch v.kind {
+		case 'f':
+			x = v.f
+		case 'i':
+			x = v.i
+		case 'u':
+			x = v.u
+		case 'b':
+			x = v.b
+		case 's':
+			x = d.str(v.s)
 		}
-		r = r[1:]
-		var v any
-		switch {
-		case len(r) == 0:
-			return nil, false
-		case r[0] == '"':
-			var s []byte
-			if s, r, ok = plainString(r); !ok {
-				return nil, false
-			}
-			v = d.str(s)
-		case bytes.HasPrefix(r, []byte("true")):
-			v, r = true, r[4:]
-		case bytes.HasPrefix(r, []byte("false")):
-			v, r = false, r[5:]
-		case bytes.HasPrefix(r, []byte(`{"i":`)), bytes.HasPrefix(r, []byte(`{"u":`)):
-			end := bytes.IndexByte(r, '}')
-			if end < 0 {
-				return nil, false
-			}
-			num := string(r[5:end])
-			var err error
-			if r[2] == 'i' {
-				v, err = strconv.ParseInt(num, 10, 64)
-			} else {
-				v, err = strconv.ParseUint(num, 10, 64)
-			}
-			if err != nil {
-				return nil, false
-			}
-			r = r[end+1:]
-		case r[0] == '-' || r[0] >= '0' && r[0] <= '9':
-			end := bytes.IndexByte(r, ',')
-			if end < 0 {
-				end = len(r)
-			}
-			f, err := strconv.ParseFloat(string(r[:end]), 64)
-			if err != nil {
-				return nil, false
-			}
-			v, r = f, r[end:]
-		default:
-			return nil, false
-		}
-		fields[d.str(k)] = v
-		if rest = r; len(rest) > 0 {
-			if rest[0] != ',' || len(rest) == 1 {
-				return nil, false
-			}
-			rest = rest[1:]
-		}
+		fields[d.str(k)] = x
+	})
+	if !ok {
+		return nil, false
 	}
 	return fields, true
 }
