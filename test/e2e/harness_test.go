@@ -140,7 +140,7 @@ func (p *proc) stop(t *testing.T) {
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
-		t.Errorf("%s did not stop within 20s of SIGTERM; its goroutines at SIGQUIT are at the end of its output", p.name)
+		t.Errorf("%s did not stop within 20s of SIGTERM; sent SIGQUIT (a Go program prints its goroutines at the end of its output)", p.name)
 	}
 }
 
