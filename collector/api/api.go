@@ -276,18 +276,19 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request) {
 		b.Address = addr.String()
 	}
 	dup, err := s.Store.WriteBatch(r.Context(), b, now)
-	if err != nil && r.Context().Err() != nil {
-		// The agent hung up (or the server is stopping) before the batch
-		// was stored; it still holds the batch and sends it again.
-		s.Log.Info("batch not stored: request ended first", "agent", a.ID, "batch", batch, "err", err)
-		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, wire.WriteResponse{Batch: batch, Error: "request ended before the batch was stored; retry"})
-		return
-	}
 	if err != nil {
-		s.Log.Error("storing batch", "agent", a.ID, "batch", batch, "err", err)
+		answer := "store unavailable; retry later"
+		if r.Context().Err() != nil {
+			// The agent hung up (or the server is stopping) before the batch
+			// was stored: not a store failure. It still holds the batch and
+			// sends it again.
+			answer = "request ended before the batch was stored; retry"
+			s.Log.Info("batch not stored: request ended first", "agent", a.ID, "batch", batch, "err", err)
+		} else {
+			s.Log.Error("storing batch", "agent", a.ID, "batch", batch, "err", err)
+		}
 		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, wire.WriteResponse{Batch: batch, Error: "store unavailable; retry later"})
+		writeJSON(w, http.StatusServiceUnavailable, wire.WriteResponse{Batch: batch, Error: answer})
 		return
 	}
 	if dup {

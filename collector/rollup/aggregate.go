@@ -28,7 +28,7 @@ type Aggregator struct {
 	// the site, measurement and series once a point rather than once a
 	// field was most of a rollup's time.
 	series map[seriesID]*seriesBuckets
-	byID   map[int64]*seriesBuckets // AddID's caller's numbering
+	byID   map[int64]*seriesBuckets // AddSamples' caller's numbering
 	n      int                      // buckets
 }
 
@@ -58,19 +58,6 @@ func (a *Aggregator) Add(site, measurement, series string, tags map[string]strin
 	a.add(a.seriesOf(seriesID{site, measurement, series}, tags), fields, t)
 }
 
-// AddID is Add for a caller that numbers its series: every call with the
-// same id must give the same site, measurement and series, which are then
-// not looked up again. Different ids may share a series (one per agent of
-// a site, say); their samples go in the same buckets.
-func (a *Aggregator) AddID(id int64, site, measurement, series string, tags map[string]string, fields map[string]any, t time.Time) {
-	sb := a.byID[id]
-	if sb == nil {
-		sb = a.seriesOf(seriesID{site, measurement, series}, tags)
-		a.byID[id] = sb
-	}
-	a.add(sb, fields, t)
-}
-
 // Sample is one field of a point as AddSamples takes it: read from a
 // stored fields column without a map (rowcodec's Decoder.Samples), where a
 // map a point, its boxed values and its random order were most of a
@@ -96,8 +83,11 @@ func ClassOfSamples(ss []Sample) OK {
 	return OKAbsent
 }
 
-// AddSamples is AddID for a point read as samples: the same buckets as
-// AddID given its fields as a map.
+// AddSamples is Add for a caller that numbers its series, with the point
+// read as samples: every call with the same id must give the same site,
+// measurement and series, which are then not looked up again. Different
+// ids may share a series (one per agent of a site, say); their samples go
+// in the same buckets.
 func (a *Aggregator) AddSamples(id int64, site, measurement, series string, tags map[string]string, ss []Sample, t time.Time) {
 	sb := a.byID[id]
 	if sb == nil {

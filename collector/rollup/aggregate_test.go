@@ -165,10 +165,10 @@ func TestMergeClasses(t *testing.T) {
 	}
 }
 
-// AddID gives the buckets Add gives, for points in any order and over
-// several hours; two ids of one series (two agents of a site) share its
-// buckets.
-func TestAddIDMatchesAdd(t *testing.T) {
+// AddSamples by id gives the buckets Add gives, for points in any order
+// and over several hours; two ids of one series (two agents of a site)
+// share its buckets.
+func TestAddSamplesByIDMatchesAdd(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	byName, byID := NewAggregator(Hour), NewAggregator(Hour)
 	for range 2000 {
@@ -183,14 +183,14 @@ func TestAddIDMatchesAdd(t *testing.T) {
 		if agent == "agent-2" {
 			id++
 		}
-		byID.AddID(id, "oak", "ping", series, tags, fields, at)
+		byID.AddSamples(id, "oak", "ping", series, tags, samplesOf(fields, nil), at)
 	}
 	want, got := byName.Buckets(), byID.Buckets()
 	if len(want) != 3*3*2*3 { // targets x fields x ok classes x hours
 		t.Fatalf("Add made %d buckets, want 54", len(want))
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(Hist{}, bin{})); diff != "" {
-		t.Errorf("AddID buckets differ from Add (-want +got):\n%s", diff)
+		t.Errorf("AddSamples buckets differ from Add (-want +got):\n%s", diff)
 	}
 }
 
