@@ -82,6 +82,7 @@ func TestIntegrationPingLossThroughNetns(t *testing.T) {
 	c := Defaults
 	c.Targets = []Target{{Host: veth.NSAddr.Addr().String(), Role: "isp"}}
 	c.Count, c.Interval, c.Mode = 100, 5*time.Millisecond, ModePrivileged
+	waitAnswers(t, c)
 
 	pt := runPoint(t, c)
 	if pt.Fields["received"] != int64(100) || num(t, pt, "loss_pct") != 0 || pt.Fields["result"] != "ok" {
@@ -125,7 +126,10 @@ func TestIntegrationPingPingerPerEcho(t *testing.T) {
 	veth := ns.AddVeth(t)
 	c := Defaults
 	c.Targets = []Target{{Host: veth.NSAddr.Addr().String()}}
-	c.Count, c.Interval, c.Timeout, c.Mode = 5, perEchoMinInterval, 700*time.Millisecond, ModePrivileged
+	// A CI machine running other suites beside this one can stall a
+	// process for a good part of a second: the timeout leaves room for it.
+	c.Count, c.Interval, c.Timeout, c.Mode = 5, perEchoMinInterval, 2*time.Second, ModePrivileged
+	waitAnswers(t, c)
 	p, err := New(c, probe.Deps{})
 	if err != nil {
 		t.Fatal(err)
@@ -162,6 +166,28 @@ func TestIntegrationPingPingerPerEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(5, 1)
+}
+
+// waitAnswers pings c's first target until it answers, for up to ten
+// seconds, so that a test of what happens to echoes starts on a path known
+// to carry them (a new veth's neighbour entry, a busy machine).
+func waitAnswers(t *testing.T, c Config) {
+	t.Helper()
+	c.Count, c.Interval, c.Timeout = 1, perEchoMinInterval, time.Second
+	p, err := New(c, probe.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		pts, err := p.Run(context.Background())
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if len(pts) == 1 && pts[0].Fields["received"] == int64(1) {
+			return
+		}
+	}
+	t.Fatalf("%s did not answer a ping in ten seconds", c.Targets[0].Host)
 }
 
 func TestIntegrationPingUnresolvable(t *testing.T) {
