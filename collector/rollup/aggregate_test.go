@@ -263,3 +263,25 @@ func TestAddSamplesMatchesAdd(t *testing.T) {
 		}
 	}
 }
+
+// Buckets sorts series by series and each series' buckets on their own;
+// the result is in Sort's order all the same.
+func TestBucketsInSortOrder(t *testing.T) {
+	a := NewAggregator(Hour)
+	t0 := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+	for i := range 200 {
+		site := []string{"oak", "ash", "elm"}[i%3]
+		tags := map[string]string{"port": strconv.Itoa(i % 17)}
+		fields := map[string]any{"in_bps": float64(i), "up": i%2 == 0, "name": "x"}
+		if i%5 == 0 {
+			fields["ok"] = i%10 == 0
+		}
+		a.Add(site, "snmp_if", SeriesKey("snmp_if", tags), tags, fields, t0.Add(time.Duration(i*7)*time.Minute))
+	}
+	got := a.Buckets()
+	want := slices.Clone(got)
+	Sort(want)
+	if len(got) == 0 || !slices.EqualFunc(got, want, func(x, y Bucket) bool { return keyOf(&x) == keyOf(&y) }) {
+		t.Fatalf("Buckets is not in Sort order (%d buckets)", len(got))
+	}
+}

@@ -404,7 +404,7 @@ func aggregateHour(ctx context.Context, q querier, h time.Time, gids []int64) (b
 
 // mergeExisting adds the stored hourly bucket, if any, to each of bs.
 func mergeExisting(ctx context.Context, tx *sql.Tx, ids []int64, bs []rollup.Bucket) error {
-	st, err := tx.PrepareContext(ctx, `SELECT `+bucketColList+` FROM rollups_hourly WHERE sid = ? AND start = ? AND ok = ? AND kind = ?`)
+	st, err := tx.PrepareContext(ctx, `SELECT `+bucketColList+` FROM rollups_hourly WHERE sid = ? AND start = ? AND field = ? AND ok = ? AND kind = ?`)
 	if err != nil {
 		return err
 	}
@@ -414,7 +414,7 @@ func mergeExisting(ctx context.Context, tx *sql.Tx, ids []int64, bs []rollup.Buc
 		old := *b
 		old.Hist, old.Values, old.Other = nil, nil, 0
 		var sid int64
-		err := scanBucket(st.QueryRowContext(ctx, ids[i], toNS(b.Start), int64(b.OK), int64(b.Kind)), &sid, &old)
+		err := scanBucket(st.QueryRowContext(ctx, ids[i], toNS(b.Start), b.Field, int64(b.OK), int64(b.Kind)), &sid, &old)
 		switch {
 		case err == sql.ErrNoRows:
 			continue

@@ -12,16 +12,16 @@ import (
 )
 
 type seriesRow struct {
-	measurement, field, series string
-	tags                       map[string]string
+	measurement, series string
+	tags                map[string]string
 }
 
 // sidsPerQuery bounds the ids in one IN list.
 const sidsPerQuery = 500
 
 // Rollups returns the buckets q selects, in rollup.Sort order. The series
-// are chosen first (site, measurement, field, tags), then their buckets
-// are read by series id and start, which the table's key orders.
+// are chosen first (site, measurement, tags), then their buckets are read
+// by series id and start, which the table's key orders, and field.
 func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Bucket, error) {
 	fail := func(err error) ([]rollup.Bucket, error) {
 		return nil, fmt.Errorf("sqlite: rollups of %q %s/%s: %w", q.Site, q.Measurement, q.Field, err)
@@ -51,12 +51,16 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Buck
 		}
 		ids = ids[n:]
 		args = append(args, clampNS(q.From), clampNS(q.To))
-		okCond := ""
+		cond := ""
+		if q.Field != "" {
+			cond = ` AND field = ?`
+			args = append(args, q.Field)
+		}
 		if q.OnlyOK {
-			okCond = ` AND ok = 1`
+			cond += ` AND ok = 1`
 		}
 		rows, err := s.r.QueryContext(ctx, `SELECT `+bucketColList+` FROM `+tbl+
-			` WHERE sid IN (?`+strings.Repeat(`, ?`, n-1)+`) AND start >= ? AND start < ?`+okCond, args...)
+			` WHERE sid IN (?`+strings.Repeat(`, ?`, n-1)+`) AND start >= ? AND start < ?`+cond, args...)
 		if err != nil {
 			return fail(err)
 		}
@@ -68,7 +72,7 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Buck
 				return fail(err)
 			}
 			sr := series[sid]
-			b.Measurement, b.Field, b.Series, b.Tags = sr.measurement, sr.field, sr.series, sr.tags
+			b.Measurement, b.Series, b.Tags = sr.measurement, sr.series, sr.tags
 			out = append(out, b)
 		}
 		rows.Close()
@@ -80,8 +84,8 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Buck
 	return out, nil
 }
 
-// seriesOf returns the series of q's site, measurement and field whose
-// tags match q.Tags, by id.
+// seriesOf returns the series of q's site and measurement whose tags
+// match q.Tags, by id.
 func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]seriesRow, error) {
 	var where strings.Builder
 	args := []any{q.Site}
@@ -90,11 +94,7 @@ func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]se
 		where.WriteString(` AND measurement = ?`)
 		args = append(args, q.Measurement)
 	}
-	if q.Field != "" {
-		where.WriteString(` AND field = ?`)
-		args = append(args, q.Field)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, measurement, field, series, tags FROM rollup_series WHERE `+where.String(), args...)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, measurement, series, tags FROM rollup_series WHERE `+where.String(), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]se
 	for rows.Next() {
 		var id int64
 		var sr seriesRow
-		if err := rows.Scan(&id, &sr.measurement, &sr.field, &sr.series, &tagsJS); err != nil {
+		if err := rows.Scan(&id, &sr.measurement, &sr.series, &tagsJS); err != nil {
 			return nil, err
 		}
 		if sr.tags, err = d.DecodeTags(tagsJS); err != nil {

@@ -14,10 +14,11 @@ import (
 // This file maps buckets to rows: series ids, the bucket columns, and the
 // multi-row upsert shared by rollup, merge and WriteRollups.
 
-type sidKey struct{ site, measurement, field, series string }
+// sidKey names a rollup series: a series of a site, whatever its fields.
+type sidKey struct{ site, measurement, series string }
 
 func keyOf(b *rollup.Bucket) sidKey {
-	return sidKey{b.Site, b.Measurement, b.Field, b.Series}
+	return sidKey{b.Site, b.Measurement, b.Series}
 }
 
 // table names the bucket table of a resolution.
@@ -53,6 +54,11 @@ func (s *Store) sids(ctx context.Context, tx *sql.Tx, bs []rollup.Bucket) (ids [
 	defer s.sidMu.Unlock()
 	for i := range bs {
 		k := keyOf(&bs[i])
+		// A series' buckets (a field, class and kind each) come together.
+		if i > 0 && k == keyOf(&bs[i-1]) {
+			ids[i] = ids[i-1]
+			continue
+		}
 		if id, ok := s.sidCache[k]; ok {
 			ids[i] = id
 			continue
@@ -62,23 +68,23 @@ func (s *Store) sids(ctx context.Context, tx *sql.Tx, bs []rollup.Bucket) (ids [
 			continue
 		}
 		if ins == nil {
-			if ins, err = tx.PrepareContext(ctx, `INSERT INTO rollup_series(site, measurement, field, series, tags)
-				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`); err != nil {
+			if ins, err = tx.PrepareContext(ctx, `INSERT INTO rollup_series(site, measurement, series, tags)
+				VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`); err != nil {
 				return nil, nil, err
 			}
 		}
 		var id int64
-		err := ins.QueryRowContext(ctx, k.site, k.measurement, k.field, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
+		err := ins.QueryRowContext(ctx, k.site, k.measurement, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
 		if err == sql.ErrNoRows { // made before this process cached it
 			if sel == nil {
-				if sel, err = tx.PrepareContext(ctx, `SELECT id FROM rollup_series WHERE site = ? AND measurement = ? AND field = ? AND series = ?`); err != nil {
+				if sel, err = tx.PrepareContext(ctx, `SELECT id FROM rollup_series WHERE site = ? AND measurement = ? AND series = ?`); err != nil {
 					return nil, nil, err
 				}
 			}
-			err = sel.QueryRowContext(ctx, k.site, k.measurement, k.field, k.series).Scan(&id)
+			err = sel.QueryRowContext(ctx, k.site, k.measurement, k.series).Scan(&id)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("series %s %s: %w", k.series, k.field, err)
+			return nil, nil, fmt.Errorf("series %s: %w", k.series, err)
 		}
 		created[k] = id
 		ids[i] = id
@@ -101,9 +107,9 @@ func (s *Store) cacheSIDs(created map[sidKey]int64) {
 }
 
 const (
-	bucketCols    = 11
+	bucketCols    = 12
 	bucketsPerRow = 64 // rows per INSERT statement
-	bucketColList = `sid, start, ok, kind, count, min, max, sum, last, last_time, dist`
+	bucketColList = `sid, start, field, ok, kind, count, min, max, sum, last, last_time, dist`
 )
 
 func upsertSQL(tbl string, n int) string {
@@ -113,7 +119,7 @@ func upsertSQL(tbl string, n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
 	return b.String()
 }
@@ -152,7 +158,7 @@ func upsert(ctx context.Context, tx *sql.Tx, tbl string, ids []int64, bs []rollu
 		if b.Kind == rollup.Number {
 			last = b.Last
 		}
-		args = append(args, ids[i], toNS(b.Start), int64(b.OK), int64(b.Kind), b.Count, b.Min, b.Max, b.Sum,
+		args = append(args, ids[i], toNS(b.Start), b.Field, int64(b.OK), int64(b.Kind), b.Count, b.Min, b.Max, b.Sum,
 			last, toNS(b.LastTime), rollup.AppendDist(nil, b))
 		if len(args) == bucketsPerRow*bucketCols {
 			if err := flush(); err != nil {
@@ -167,12 +173,12 @@ func upsert(ctx context.Context, tx *sql.Tx, tbl string, ids []int64, bs []rollu
 }
 
 // scanBucket reads the columns of bucketColList after sid into b, whose
-// Res must be set.
+// Res must be set; the series' names are the caller's to fill in.
 func scanBucket(sc interface{ Scan(...any) error }, sid *int64, b *rollup.Bucket) error {
 	var start, lastTime, ok, kind int64
 	var last any
 	var dist []byte
-	if err := sc.Scan(sid, &start, &ok, &kind, &b.Count, &b.Min, &b.Max, &b.Sum, &last, &lastTime, &dist); err != nil {
+	if err := sc.Scan(sid, &start, &b.Field, &ok, &kind, &b.Count, &b.Min, &b.Max, &b.Sum, &last, &lastTime, &dist); err != nil {
 		return err
 	}
 	b.Start, b.LastTime = fromNS(start), fromNS(lastTime)

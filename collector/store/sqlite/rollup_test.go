@@ -374,3 +374,98 @@ type doneSpy struct {
 }
 
 func (d *doneSpy) Done() <-chan struct{} { d.waited = true; return d.Context.Done() }
+
+// Migration 0011 makes a rollup series of each series rather than of each
+// of its fields: the buckets keep every value, now under one series id,
+// and two fields' pending marks for a day become one.
+func TestMigrate0011OneRollupSeriesASeries(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v10.db")
+	w := openBefore(t, path, 11)
+	t0 := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+	hist := rollup.NewAggregator(rollup.Hour)
+	for i, v := range []float64{5, 7, 30} {
+		hist.Add("oak", "ping", "ping,target=gw", map[string]string{"target": "gw"},
+			map[string]any{"ok": true, "rtt_ms": v, "result": "ok"}, t0.Add(time.Duration(i)*time.Minute))
+	}
+	hist.Add("oak", "dns", "dns", map[string]string{}, map[string]any{"ms": 2.0}, t0)
+	var rtt, result, dns rollup.Bucket
+	for _, b := range hist.Buckets() {
+		switch b.Field {
+		case "rtt_ms":
+			rtt = b
+		case "result":
+			result = b
+		case "ms":
+			dns = b
+		}
+	}
+	if rtt.Hist == nil || result.Values["ok"] != 3 {
+		t.Fatalf("test buckets: %+v %+v", rtt, result)
+	}
+	ns := t0.UnixNano()
+	day := rollup.Day.Truncate(t0).UnixNano()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO rollup_series(id, site, measurement, field, series, tags) VALUES
+			(1, 'oak', 'ping', 'rtt_ms', 'ping,target=gw', '{"target":"gw"}'),
+			(2, 'oak', 'ping', 'result', 'ping,target=gw', '{"target":"gw"}'),
+			(3, 'oak', 'dns', 'ms', 'dns', '{}')`, nil},
+		{`INSERT INTO rollups_hourly(sid, start, ok, kind, count, min, max, sum, last, last_time, dist) VALUES
+			(1, ?, 1, 1, 3, 5, 30, 42, 30.0, ?, ?), (2, ?, 1, 3, 3, 0, 0, 0, 'ok', ?, ?), (3, ?, -1, 1, 1, 2, 2, 2, 2.0, ?, ?)`,
+			[]any{ns, ns + 2*int64(time.Minute), rollup.AppendDist(nil, &rtt), ns, ns + 2*int64(time.Minute), rollup.AppendDist(nil, &result),
+				ns, ns, rollup.AppendDist(nil, &dns)}},
+		{`INSERT INTO rollups_daily(sid, start, ok, kind, count, min, max, sum, last, last_time, dist) VALUES
+			(1, ?, 1, 1, 3, 5, 30, 42, 30.0, ?, ?)`, []any{day, ns + 2*int64(time.Minute), rollup.AppendDist(nil, &rtt)}},
+		{`INSERT INTO rollup_pending_days(sid, day) VALUES (1, ?), (2, ?), (3, ?)`, []any{day, day, day}},
+	} {
+		if _, err := w.Exec(q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+	w.Close()
+
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	defer s.Close()
+	var series, pending int
+	if err := s.r.QueryRow(`SELECT (SELECT COUNT(*) FROM rollup_series), (SELECT COUNT(*) FROM rollup_pending_days)`).Scan(&series, &pending); err != nil || series != 2 || pending != 2 {
+		t.Errorf("after migrating: %d rollup series, %d pending days (%v); want 2 and 2", series, pending, err)
+	}
+	get := func(res rollup.Res, measurement, field string) rollup.Bucket {
+		t.Helper()
+		bs, err := s.Rollups(ctx, store.RollupQuery{Site: "oak", Res: res, Measurement: measurement, Field: field, From: t0.Add(-24 * time.Hour), To: t0.Add(24 * time.Hour)})
+		if err != nil || len(bs) != 1 {
+			t.Fatalf("%s %s/%s after migrating: %+v, %v; want one bucket", res, measurement, field, bs, err)
+		}
+		return bs[0]
+	}
+	h := get(rollup.Hour, "ping", "rtt_ms")
+	if h.Series != "ping,target=gw" || h.Tags["target"] != "gw" || h.Count != 3 || h.Sum != 42 || h.Last != 30 || !h.Hist.Equal(rtt.Hist) {
+		t.Errorf("rtt_ms hour after migrating: %+v", h)
+	}
+	if r := get(rollup.Hour, "ping", "result"); r.Kind != rollup.String || r.Values["ok"] != 3 || r.LastText != "ok" {
+		t.Errorf("result hour after migrating: %+v", r)
+	}
+	if d := get(rollup.Day, "ping", "rtt_ms"); d.Count != 3 || d.Max != 30 {
+		t.Errorf("rtt_ms day after migrating: %+v", d)
+	}
+	if d := get(rollup.Hour, "dns", "ms"); d.OK != rollup.OKAbsent || d.Sum != 2 {
+		t.Errorf("dns hour after migrating: %+v", d)
+	}
+	all, err := s.Rollups(ctx, store.RollupQuery{Site: "oak", Measurement: "ping", From: t0, To: t0.Add(time.Hour)})
+	if err != nil || len(all) != 2 || all[0].Field != "result" || all[1].Field != "rtt_ms" {
+		t.Errorf("every field of ping after migrating: %+v, %v; want result and rtt_ms", all, err)
+	}
+	// The day's rebuild from its hours still gives each field its own bucket.
+	if err := s.RollupPending(ctx, t0.Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if r := get(rollup.Day, "ping", "result"); r.Count != 3 || r.Values["ok"] != 3 {
+		t.Errorf("result day rebuilt after migrating: %+v", r)
+	}
+}
