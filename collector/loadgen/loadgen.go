@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/probity-edu/probity/internal/point"
@@ -218,40 +219,96 @@ func NewSchool(mix []Source, start time.Time, speedup float64, seed uint64) *Sch
 	return s
 }
 
-// Due builds the points of every run due at or before now, stamped with
-// the time each run was due.
-func (s *School) Due(now time.Time) []point.Point {
-	var pts []point.Point
+// AppendDue appends to lp the lines of every run due at or before now,
+// stamped with the time each run was due, and returns how many it
+// appended.
+func (s *School) AppendDue(lp []byte, now time.Time) ([]byte, int) {
+	n := 0
 	for i, src := range s.mix {
 		for !s.due[i].After(now) {
-			pts = append(pts, src.Build(s.rng, s.due[i])...)
+			var k int
+			lp, k = src.Append(lp, s.rng, s.due[i])
+			n += k
 			s.due[i] = s.due[i].Add(s.every[i])
 		}
 	}
-	return pts
+	return lp, n
 }
 
-// EncodeBatch is a batch body as an agent sends it: line protocol, gzip.
-func EncodeBatch(pts []point.Point) ([]byte, error) {
-	lp, err := point.Encode(nil, pts)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
+// Due is AppendDue as points, decoded as the collector decodes them: for
+// tests, and for benchmarks of what the collector does with them.
+func (s *School) Due(now time.Time) ([]point.Point, error) {
+	lp, _ := s.AppendDue(nil, now)
+	return point.Decode(lp, lineprotocol.Nanosecond, now)
+}
+
+// gzipper is a compressor and its output buffer, reused from batch to
+// batch: the generator's allocations are the collector's GC pressure too.
+type gzipper struct {
+	zw  *gzip.Writer
+	buf bytes.Buffer
+}
+
+var gzippers = sync.Pool{New: func() any {
 	// As the agent's shipper compresses (agent/ship): stateless, so that
 	// the load generator spends its share of the cores on a few KiB a
 	// batch rather than a new 0.8 MiB compressor.
-	zw, err := gzip.NewWriterLevel(&buf, gzip.StatelessCompression)
+	zw, err := gzip.NewWriterLevel(nil, gzip.StatelessCompression)
 	if err != nil {
+		panic(err) // a constant level
+	}
+	return &gzipper{zw: zw}
+}}
+
+// EncodeBatch is a batch body as an agent sends it: lp, line protocol,
+// gzipped. The body is lp's own copy.
+func EncodeBatch(lp []byte) ([]byte, error) {
+	g := gzippers.Get().(*gzipper)
+	defer gzippers.Put(g)
+	g.buf.Reset()
+	g.zw.Reset(&g.buf)
+	if _, err := g.zw.Write(lp); err != nil {
 		return nil, err
 	}
-	if _, err := zw.Write(lp); err != nil {
+	if err := g.zw.Close(); err != nil {
 		return nil, err
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
+	return bytes.Clone(g.buf.Bytes()), nil
+}
+
+// lineBufs hold the lines of a school's round of probes until they are
+// sealed into batches: shared, rather than one per school, as thousands
+// of schools take turns on a few cores.
+var lineBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// cutLines splits lp, lines, into its first k lines and the rest.
+func cutLines(lp []byte, k int) (head, rest []byte) {
+	end := 0
+	for range k {
+		i := bytes.IndexByte(lp[end:], '\n')
+		if i < 0 {
+			return lp, nil
+		}
+		end += i + 1
 	}
-	return buf.Bytes(), nil
+	return lp[:end], lp[end:]
+}
+
+// sealBatches appends to queue the n lines of lp as batches of at most
+// maxPoints points each, in order.
+func sealBatches(queue []batch, lp []byte, n, maxPoints int) ([]batch, error) {
+	for n > 0 {
+		k := min(n, maxPoints)
+		var head []byte
+		head, lp = cutLines(lp, k)
+		body, err := EncodeBatch(head)
+		if err != nil {
+			return queue, err
+		}
+		queue = append(queue, batch{id: wire.NewBatchID(), body: body, points: k})
+		n -= k
+	}
+	return queue, nil
 }
 
 type batch struct {
@@ -390,22 +447,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // left unsent.
 func runSchool(genCtx, sendCtx context.Context, o Options, c *counters, sch *School, a Agent, urls []string, idx int, sem chan struct{}, start time.Time) int {
 	var queue []batch
-	var pending []point.Point
 	var notBefore time.Time // a collector's Retry-After, honoured as the agent does
 	sent := idx             // round robin over collectors, starting apart
-	seal := func() {
-		for len(pending) > 0 {
-			n := min(len(pending), o.MaxBatch)
-			body, err := EncodeBatch(pending[:n])
-			if err != nil {
-				c.fail("encode: " + err.Error())
-			} else {
-				queue = append(queue, batch{id: wire.NewBatchID(), body: body, points: n})
-			}
-			pending = pending[n:]
-		}
-		pending = nil
-	}
 	flush := func(ctx context.Context) {
 		if time.Now().Before(notBefore) {
 			return // the batches wait in the spool, as an agent's do
@@ -436,10 +479,15 @@ func runSchool(genCtx, sendCtx context.Context, o Options, c *counters, sch *Sch
 		if end := start.Add(o.Duration); final && now.After(end) {
 			now = end
 		}
-		pts := sch.Due(now)
-		c.offered.Add(int64(len(pts)))
-		pending = append(pending, pts...)
-		seal()
+		lp := lineBufs.Get().(*[]byte)
+		var n int
+		*lp, n = sch.AppendDue((*lp)[:0], now)
+		c.offered.Add(int64(n))
+		var err error
+		if queue, err = sealBatches(queue, *lp, n, o.MaxBatch); err != nil {
+			c.fail("encode: " + err.Error())
+		}
+		lineBufs.Put(lp)
 		if final {
 			break
 		}

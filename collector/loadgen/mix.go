@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
-
-	"github.com/probity-edu/probity/internal/point"
 )
 
 // Source is one thing an agent does on a schedule: one probe run or one
@@ -15,11 +13,16 @@ import (
 type Source struct {
 	Name  string
 	Every time.Duration
-	// Build returns the points of one run at t.
-	Build func(r *rand.Rand, t time.Time) []point.Point
+	// Append appends the lines of one run at t to lp, line protocol as
+	// point.Encode writes it, and returns how many it appended.
+	Append AppendFunc
 	// Counts is how many points of each measurement one run writes.
 	Counts map[string]int
 }
+
+// AppendFunc appends the lines of one run of a source, drawing its values
+// from r.
+type AppendFunc func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int)
 
 // Shape of the simulated school, the brief of issue 11: a secondary with
 // a full network.
@@ -39,27 +42,27 @@ const (
 	CyberChecks     = 20
 )
 
-// Mix is a real school's sources at their real intervals.
+// Mix is a real school's sources at their real intervals. Their series
+// are rendered here, once for all the schools that share the mix.
 func Mix() []Source {
 	var m []Source
-	add := func(name string, every time.Duration, counts map[string]int, b func(r *rand.Rand, t time.Time) []point.Point) {
-		m = append(m, Source{Name: name, Every: every, Build: b, Counts: counts})
+	add := func(name string, every time.Duration, counts map[string]int, a AppendFunc) {
+		m = append(m, Source{Name: name, Every: every, Append: a, Counts: counts})
 	}
-	add("ping", time.Minute, map[string]int{"ping": PingTargets}, buildPing)
-	add("dns", 5*time.Minute, map[string]int{"dns": DNSNames}, buildDNS)
-	add("http", 5*time.Minute, map[string]int{"http": HTTPTargets}, buildHTTP)
-	add("throughput", ThroughputEvery, map[string]int{"throughput": 2}, buildThroughput)
+	add("ping", time.Minute, map[string]int{"ping": PingTargets}, pingRun())
+	add("dns", 5*time.Minute, map[string]int{"dns": DNSNames}, dnsRun())
+	add("http", 5*time.Minute, map[string]int{"http": HTTPTargets}, httpRun())
+	add("throughput", ThroughputEvery, map[string]int{"throughput": 2}, throughputRun())
 	for i := 1; i <= Switches; i++ {
 		dev := fmt.Sprintf("sw-%02d", i)
-		add("snmp "+dev, time.Minute, map[string]int{"snmp_device": 1, "snmp_if": PortsPerSw, "snmp_poe": 1},
-			func(r *rand.Rand, t time.Time) []point.Point { return buildSwitch(r, t, dev) })
+		add("snmp "+dev, time.Minute, map[string]int{"snmp_device": 1, "snmp_if": PortsPerSw, "snmp_poe": 1}, switchRun(dev))
 	}
-	add("snmp wlc", time.Minute, map[string]int{"wifi_ap": APs}, buildWLC)
-	add("filtering", time.Hour, map[string]int{"filter": FilterTargets * Profiles, "safesearch": SafeSearchHosts * 2}, buildFiltering)
-	add("host", time.Minute, map[string]int{"host": 1}, buildHost)
-	add("agent", time.Minute, map[string]int{"agent": 1}, buildAgent)
-	add("reachability", time.Minute, map[string]int{"reachability": 1}, buildReach)
-	add("cyber", 24*time.Hour, map[string]int{"cyber": CyberChecks}, buildCyber)
+	add("snmp wlc", time.Minute, map[string]int{"wifi_ap": APs}, wlcRun())
+	add("filtering", time.Hour, map[string]int{"filter": FilterTargets * Profiles, "safesearch": SafeSearchHosts * 2}, filteringRun())
+	add("host", time.Minute, map[string]int{"host": 1}, hostRun())
+	add("agent", time.Minute, map[string]int{"agent": 1}, agentRun())
+	add("reachability", time.Minute, map[string]int{"reachability": 1}, reachRun())
+	add("cyber", 24*time.Hour, map[string]int{"cyber": CyberChecks}, cyberRun())
 	return m
 }
 
@@ -103,76 +106,112 @@ func around(r *rand.Rand, v, spread float64) float64 {
 	return max(0, v+(r.Float64()*2-1)*spread)
 }
 
-func buildPing(r *rand.Rand, t time.Time) []point.Point {
+// The sources below render their series once and return what appends a
+// run. Each run draws its values in the order its fields are declared,
+// the varying ones passed to shape.append in that order too.
+
+type tags = map[string]string
+
+func pingRun() AppendFunc {
 	targets := [PingTargets][2]string{{"10.0.0.1", "gateway"}, {"isp-gw.example.net", "isp"}, {"1.1.1.1", "internet"}, {"collector.trust.example", "collector"}}
-	pts := make([]point.Point, 0, PingTargets)
+	base := [PingTargets]float64{0.6, 4, 9, 12}
+	var shapes [PingTargets]*shape
 	for i, tg := range targets {
-		base := []float64{0.6, 4, 9, 12}[i]
-		avg := around(r, base, base/4)
-		lost := int64(0)
-		if r.IntN(200) == 0 {
-			lost = 1
+		shapes[i] = newShape("ping", tags{"target": tg[0], "role": tg[1]},
+			field{"ok", true}, field{"result", "ok"}, field{"icmp_mode", "datagram"}, field{"sent", int64(5)}, field{"received", slot},
+			field{"loss_pct", slot}, field{"rtt_min_ms", slot}, field{"rtt_avg_ms", slot}, field{"rtt_max_ms", slot},
+			field{"rtt_p95_ms", slot}, field{"jitter_ms", slot})
+	}
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		for i, sh := range shapes {
+			avg := around(r, base[i], base[i]/4)
+			lost := int64(0)
+			if r.IntN(200) == 0 {
+				lost = 1
+			}
+			lp = sh.append(lp, ns, ival(5-lost), fval(float64(lost)*20), fval(avg*0.8), fval(avg), fval(avg*1.4), fval(avg*1.3), fval(avg*0.1))
 		}
-		pts = append(pts, point.New("ping", map[string]string{"target": tg[0], "role": tg[1]}, map[string]any{
-			"ok": true, "result": "ok", "icmp_mode": "datagram", "sent": int64(5), "received": 5 - lost,
-			"loss_pct": float64(lost) * 20, "rtt_min_ms": avg * 0.8, "rtt_avg_ms": avg, "rtt_max_ms": avg * 1.4,
-			"rtt_p95_ms": avg * 1.3, "jitter_ms": avg * 0.1,
-		}, t))
+		return lp, len(shapes)
 	}
-	return pts
 }
 
-func buildDNS(r *rand.Rand, t time.Time) []point.Point {
+func dnsRun() AppendFunc {
 	names := [DNSNames]string{"www.google.com", "www.youtube.com", "www.bing.com", "intranet.school.example"}
-	pts := make([]point.Point, 0, DNSNames)
-	for _, n := range names {
-		pts = append(pts, point.New("dns", map[string]string{"resolver": "10.0.0.53:53", "qname": n, "qtype": "A"}, map[string]any{
-			"ok": true, "result": "ok", "rcode": "NOERROR", "answers": int64(2), "answer": "forcesafesearch.google.com,216.239.38.120",
-			"cname": "forcesafesearch.google.com", "duration_ms": around(r, 8, 6),
-		}, t))
+	var shapes [DNSNames]*shape
+	for i, n := range names {
+		shapes[i] = newShape("dns", tags{"resolver": "10.0.0.53:53", "qname": n, "qtype": "A"},
+			field{"ok", true}, field{"result", "ok"}, field{"rcode", "NOERROR"}, field{"answers", int64(2)},
+			field{"answer", "forcesafesearch.google.com,216.239.38.120"}, field{"cname", "forcesafesearch.google.com"}, field{"duration_ms", slot})
 	}
-	return pts
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		for _, sh := range shapes {
+			lp = sh.append(lp, ns, fval(around(r, 8, 6)))
+		}
+		return lp, len(shapes)
+	}
 }
 
-func buildHTTP(r *rand.Rand, t time.Time) []point.Point {
+func httpRun() AppendFunc {
 	targets := [HTTPTargets][2]string{{"https://www.gov.uk/", "internet"}, {"https://login.microsoftonline.com/", "cloud"},
 		{"https://accounts.google.com/", "cloud"}, {"https://mis.trust.example/", "cloud"}, {"http://intranet.school.example/", "intranet"}}
-	pts := make([]point.Point, 0, HTTPTargets)
-	for _, tg := range targets {
-		dns, conn, tls, ttfb := around(r, 5, 4), around(r, 10, 5), around(r, 25, 10), around(r, 80, 40)
-		pts = append(pts, point.New("http", map[string]string{"target": tg[0], "role": tg[1]}, map[string]any{
-			"ok": true, "result": "ok", "status": int64(200), "bytes": int64(20000 + r.IntN(80000)),
-			"dns_ms": dns, "connect_ms": conn, "tls_ms": tls, "ttfb_ms": ttfb, "total_ms": dns + conn + tls + ttfb + around(r, 30, 20),
-			"cert_days_left": float64(30 + r.IntN(300)),
-		}, t))
+	var shapes [HTTPTargets]*shape
+	for i, tg := range targets {
+		shapes[i] = newShape("http", tags{"target": tg[0], "role": tg[1]},
+			field{"ok", true}, field{"result", "ok"}, field{"status", int64(200)}, field{"bytes", slot},
+			field{"dns_ms", slot}, field{"connect_ms", slot}, field{"tls_ms", slot}, field{"ttfb_ms", slot}, field{"total_ms", slot},
+			field{"cert_days_left", slot})
 	}
-	return pts
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		for _, sh := range shapes {
+			dns, conn, tls, ttfb := around(r, 5, 4), around(r, 10, 5), around(r, 25, 10), around(r, 80, 40)
+			lp = sh.append(lp, ns, ival(int64(20000+r.IntN(80000))), fval(dns), fval(conn), fval(tls), fval(ttfb),
+				fval(dns+conn+tls+ttfb+around(r, 30, 20)), fval(float64(30+r.IntN(300))))
+		}
+		return lp, len(shapes)
+	}
 }
 
-func buildThroughput(r *rand.Rand, t time.Time) []point.Point {
-	var pts []point.Point
-	for _, dir := range []string{"download", "upload"} {
-		mbps := around(r, 850, 100)
-		pts = append(pts, point.New("throughput", map[string]string{"server": "speedtest.trust.example:443", "direction": dir,
-			"method": "http", "streams": "4", "mode": "multi", "probe_limited": "false"}, map[string]any{
-			"mbps": mbps, "mbps_p90": mbps * 1.05, "mbps_mean": mbps * 0.93, "ramp_s": around(r, 1.5, 0.5), "stable": true,
-			"samples": int64(100), "bytes": int64(mbps * 1.25e6 * 10), "duration_s": 10.0, "idle_rtt_ms": around(r, 6, 2),
-			"loaded_rtt_ms": around(r, 25, 10), "bufferbloat_ms": around(r, 19, 10), "limit_reason": "network",
-			"nic_mbps": 1000.0, "cpu_pct": around(r, 30, 10), "ok": true, "result": "ok",
-		}, t))
+func throughputRun() AppendFunc {
+	var shapes [2]*shape
+	for i, dir := range [2]string{"download", "upload"} {
+		shapes[i] = newShape("throughput", tags{"server": "speedtest.trust.example:443", "direction": dir,
+			"method": "http", "streams": "4", "mode": "multi", "probe_limited": "false"},
+			field{"mbps", slot}, field{"mbps_p90", slot}, field{"mbps_mean", slot}, field{"ramp_s", slot}, field{"stable", true},
+			field{"samples", int64(100)}, field{"bytes", slot}, field{"duration_s", 10.0}, field{"idle_rtt_ms", slot},
+			field{"loaded_rtt_ms", slot}, field{"bufferbloat_ms", slot}, field{"limit_reason", "network"},
+			field{"nic_mbps", 1000.0}, field{"cpu_pct", slot}, field{"ok", true}, field{"result", "ok"})
 	}
-	return pts
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		for _, sh := range shapes {
+			mbps := around(r, 850, 100)
+			lp = sh.append(lp, ns, fval(mbps), fval(mbps*1.05), fval(mbps*0.93), fval(around(r, 1.5, 0.5)),
+				ival(int64(mbps*1.25e6*10)), fval(around(r, 6, 2)), fval(around(r, 25, 10)), fval(around(r, 19, 10)),
+				fval(around(r, 30, 10)))
+		}
+		return lp, len(shapes)
+	}
 }
 
-func buildSwitch(r *rand.Rand, t time.Time, dev string) []point.Point {
-	pts := make([]point.Point, 0, PortsPerSw+2)
-	pts = append(pts, point.New("snmp_device", map[string]string{"device": dev, "role": "edge", "vendor": "cisco",
-		"model": "WS-C2960X-48FPD-L", "profile": "cisco-switch"}, map[string]any{
-		"reachable": true, "poll_ms": around(r, 300, 150), "uptime_s": int64(3_000_000 + r.IntN(1000)), "uplinks_10g_up": int64(2),
-		"access_ports_below_1g": int64(r.IntN(3)), "ap_ports_below_2500m": int64(2), "ap_ports_below_1g": int64(0), "psus_ok": int64(1),
-		"firmware": "15.2(7)E8", "cpu_pct": around(r, 8, 5), "mem_pct": around(r, 40, 5), "temp_c": around(r, 38, 3),
-		"reason": "ok", "malformed": int64(0), "snmp_version": "v2c", "eos_status": "supported",
-	}, t))
+// switchPort is one port's series and what its role fixes.
+type switchPort struct {
+	sh     *shape
+	access bool
+	speed  float64 // Mb/s
+}
+
+func switchRun(dev string) AppendFunc {
+	device := newShape("snmp_device", tags{"device": dev, "role": "edge", "vendor": "cisco",
+		"model": "WS-C2960X-48FPD-L", "profile": "cisco-switch"},
+		field{"reachable", true}, field{"poll_ms", slot}, field{"uptime_s", slot}, field{"uplinks_10g_up", int64(2)},
+		field{"access_ports_below_1g", slot}, field{"ap_ports_below_2500m", int64(2)}, field{"ap_ports_below_1g", int64(0)},
+		field{"psus_ok", int64(1)}, field{"firmware", "15.2(7)E8"}, field{"cpu_pct", slot}, field{"mem_pct", slot},
+		field{"temp_c", slot}, field{"reason", "ok"}, field{"malformed", int64(0)}, field{"snmp_version", "v2c"},
+		field{"eos_status", "supported"})
+	ports := make([]switchPort, PortsPerSw)
 	for p := 1; p <= PortsPerSw; p++ {
 		role, speed := "access", 1000.0
 		switch {
@@ -181,99 +220,136 @@ func buildSwitch(r *rand.Rand, t time.Time, dev string) []point.Point {
 		case p%12 == 0:
 			role = "ap"
 		}
-		up := r.IntN(10) < 7 || role != "access"
-		in, out := 0.0, 0.0
-		if up {
-			in, out = around(r, speed*1e6*0.02, speed*1e6*0.02), around(r, speed*1e6*0.01, speed*1e6*0.01)
+		ports[p-1] = switchPort{access: role == "access", speed: speed,
+			sh: newShape("snmp_if", tags{"device": dev, "ifname": fmt.Sprintf("Gi1/0/%d", p), "role": role},
+				field{"oper_up", slot}, field{"admin_up", true}, field{"speed_mbps", speed}, field{"in_bps", slot},
+				field{"out_bps", slot}, field{"util_in_pct", slot}, field{"util_out_pct", slot}, field{"in_errors_ps", 0.0},
+				field{"out_errors_ps", 0.0}, field{"in_discards_ps", 0.0}, field{"out_discards_ps", slot}, field{"if_type", 6.0},
+				field{"duplex", "full"})}
+	}
+	poe := newShape("snmp_poe", tags{"device": dev, "group": "1"},
+		field{"power_w", slot}, field{"budget_w", 740.0}, field{"budget_used_pct", slot}, field{"ports_delivering", int64(14)},
+		field{"ports_fault", int64(0)}, field{"oper_status", "on"})
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		lp = device.append(lp, ns, fval(around(r, 300, 150)), ival(int64(3_000_000+r.IntN(1000))), ival(int64(r.IntN(3))),
+			fval(around(r, 8, 5)), fval(around(r, 40, 5)), fval(around(r, 38, 3)))
+		for _, p := range ports {
+			up := r.IntN(10) < 7 || !p.access
+			in, out := 0.0, 0.0
+			if up {
+				in, out = around(r, p.speed*1e6*0.02, p.speed*1e6*0.02), around(r, p.speed*1e6*0.01, p.speed*1e6*0.01)
+			}
+			lp = p.sh.append(lp, ns, bval(up), fval(in), fval(out), fval(in/(p.speed*1e4)), fval(out/(p.speed*1e4)),
+				fval(float64(r.IntN(2))*0.01))
 		}
-		pts = append(pts, point.New("snmp_if", map[string]string{"device": dev, "ifname": fmt.Sprintf("Gi1/0/%d", p), "role": role}, map[string]any{
-			"oper_up": up, "admin_up": true, "speed_mbps": speed, "in_bps": in, "out_bps": out,
-			"util_in_pct": in / (speed * 1e4), "util_out_pct": out / (speed * 1e4), "in_errors_ps": 0.0, "out_errors_ps": 0.0,
-			"in_discards_ps": 0.0, "out_discards_ps": float64(r.IntN(2)) * 0.01, "if_type": 6.0, "duplex": "full",
-		}, t))
+		lp = poe.append(lp, ns, fval(around(r, 180, 40)), fval(around(r, 24, 5)))
+		return lp, len(ports) + 2
 	}
-	pts = append(pts, point.New("snmp_poe", map[string]string{"device": dev, "group": "1"}, map[string]any{
-		"power_w": around(r, 180, 40), "budget_w": 740.0, "budget_used_pct": around(r, 24, 5), "ports_delivering": int64(14),
-		"ports_fault": int64(0), "oper_status": "on",
-	}, t))
-	return pts
 }
 
-func buildWLC(r *rand.Rand, t time.Time) []point.Point {
-	pts := make([]point.Point, 0, APs)
+func wlcRun() AppendFunc {
+	shapes := make([]*shape, APs)
 	for i := 1; i <= APs; i++ {
-		pts = append(pts, point.New("wifi_ap", map[string]string{"controller": "wlc-01", "device": "wlc-01",
-			"ap": fmt.Sprintf("AP-%03d", i), "ap_mac": fmt.Sprintf("00:3a:7d:00:%02x:%02x", i/256, i%256)}, map[string]any{
-			"up": true, "clients": float64(r.IntN(35)), "channel": float64([]int{36, 44, 52, 60, 100, 149}[i%6]),
-			"util_pct": around(r, 25, 15), "noise_dbm": around(r, -92, 3), "model": "C9120AXI-E", "serial": fmt.Sprintf("FGL2%06d", i),
-		}, t))
+		shapes[i-1] = newShape("wifi_ap", tags{"controller": "wlc-01", "device": "wlc-01",
+			"ap": fmt.Sprintf("AP-%03d", i), "ap_mac": fmt.Sprintf("00:3a:7d:00:%02x:%02x", i/256, i%256)},
+			field{"up", true}, field{"clients", slot}, field{"channel", float64([]int{36, 44, 52, 60, 100, 149}[i%6])},
+			field{"util_pct", slot}, field{"noise_dbm", slot}, field{"model", "C9120AXI-E"}, field{"serial", fmt.Sprintf("FGL2%06d", i)})
 	}
-	return pts
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		for _, sh := range shapes {
+			lp = sh.append(lp, ns, fval(float64(r.IntN(35))), fval(around(r, 25, 15)), fval(around(r, -92, 3)))
+		}
+		return lp, len(shapes)
+	}
 }
 
-func buildFiltering(r *rand.Rand, t time.Time) []point.Point {
-	pts := make([]point.Point, 0, FilterTargets*Profiles+SafeSearchHosts*2)
+func filteringRun() AppendFunc {
 	cats := []struct{ cat, kind, expect string }{{"child-abuse", "must_block", "block"}, {"terrorism", "must_block", "block"},
 		{"adult-content", "must_block", "block"}, {"malware", "must_block", "block"}, {"must-allow", "must_allow", "allow"},
 		{"circumvention", "circumvention", "block"}}
+	var shapes []*shape // the filter checks, then the SafeSearch ones
 	for _, prof := range []string{"student", "staff", "guest"}[:Profiles] {
 		for i := range FilterTargets {
 			c := cats[i%len(cats)]
-			outcome, mech := "blocked", "dns_sinkhole"
+			fs := []field{{"ok", true}, {"pass", true}, {"outcome", "blocked"},
+				{"url", fmt.Sprintf("https://t%02d.%s.test.example/", i, c.cat)}, {"duration_ms", slot},
+				{"mechanism", "dns_sinkhole"}, {"detail", "10.0.0.250"}}
 			if c.expect == "allow" {
-				outcome, mech = "allowed", ""
+				fs[2].val, fs = "allowed", fs[:5]
 			}
-			f := map[string]any{"ok": true, "pass": true, "outcome": outcome, "url": fmt.Sprintf("https://t%02d.%s.test.example/", i, c.cat),
-				"duration_ms": around(r, 120, 80)}
-			if mech != "" {
-				f["mechanism"], f["detail"] = mech, "10.0.0.250"
-			}
-			pts = append(pts, point.New("filter", map[string]string{"suite": "uk-baseline", "category": c.cat, "kind": c.kind,
-				"expect": c.expect, "target": fmt.Sprintf("%s-%02d", c.cat, i), "profile": prof}, f, t))
+			shapes = append(shapes, newShape("filter", tags{"suite": "uk-baseline", "category": c.cat, "kind": c.kind,
+				"expect": c.expect, "target": fmt.Sprintf("%s-%02d", c.cat, i), "profile": prof}, fs...))
 		}
 	}
 	hosts := [SafeSearchHosts][2]string{{"google", "www.google.com"}, {"youtube", "www.youtube.com"}, {"bing", "www.bing.com"}, {"duckduckgo", "duckduckgo.com"}}
 	for _, prof := range []string{"student", "staff"} {
 		for _, h := range hosts {
-			pts = append(pts, point.New("safesearch", map[string]string{"suite": "uk-baseline", "engine": h[0], "target": h[0], "host": h[1], "profile": prof},
-				map[string]any{"ok": true, "enforced": true, "method": "dns", "level": "strict", "detail": "CNAME strict", "duration_ms": around(r, 10, 5)}, t))
+			shapes = append(shapes, newShape("safesearch", tags{"suite": "uk-baseline", "engine": h[0], "target": h[0], "host": h[1], "profile": prof},
+				field{"ok", true}, field{"enforced", true}, field{"method", "dns"}, field{"level", "strict"},
+				field{"detail", "CNAME strict"}, field{"duration_ms", slot}))
 		}
 	}
-	return pts
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		for i, sh := range shapes {
+			if i < FilterTargets*Profiles {
+				lp = sh.append(lp, ns, fval(around(r, 120, 80)))
+			} else {
+				lp = sh.append(lp, ns, fval(around(r, 10, 5)))
+			}
+		}
+		return lp, len(shapes)
+	}
 }
 
-func buildHost(r *rand.Rand, t time.Time) []point.Point {
-	return []point.Point{point.New("host", map[string]string{"host": "probity-01", "path": "/"}, map[string]any{
-		"cpu_pct": around(r, 5, 3), "mem_pct": around(r, 30, 2), "disk_pct": 22.5, "load1": around(r, 0.2, 0.1), "load5": 0.2,
-		"load15": 0.15, "procs": int64(120 + r.IntN(10)), "uptime_s": int64(1_000_000), "temp_c": around(r, 48, 4), "nic_mbps": 1000.0,
-	}, t)}
+func hostRun() AppendFunc {
+	sh := newShape("host", tags{"host": "probity-01", "path": "/"},
+		field{"cpu_pct", slot}, field{"mem_pct", slot}, field{"disk_pct", 22.5}, field{"load1", slot}, field{"load5", 0.2},
+		field{"load15", 0.15}, field{"procs", slot}, field{"uptime_s", int64(1_000_000)}, field{"temp_c", slot}, field{"nic_mbps", 1000.0})
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		return sh.append(lp, t.UnixNano(), fval(around(r, 5, 3)), fval(around(r, 30, 2)), fval(around(r, 0.2, 0.1)),
+			ival(int64(120+r.IntN(10))), fval(around(r, 48, 4))), 1
+	}
 }
 
-func buildAgent(r *rand.Rand, t time.Time) []point.Point {
-	return []point.Point{point.New("agent", map[string]string{"version": "loadgen"}, map[string]any{
-		"queued_batches": int64(r.IntN(2)), "queued_bytes": int64(r.IntN(4000)), "dropped_points": int64(0), "ship_failures": int64(0),
-		"probe_failures": int64(0), "shipped_batches": int64(1000 + r.IntN(1000)),
-	}, t)}
+func agentRun() AppendFunc {
+	sh := newShape("agent", tags{"version": "loadgen"},
+		field{"queued_batches", slot}, field{"queued_bytes", slot}, field{"dropped_points", int64(0)}, field{"ship_failures", int64(0)},
+		field{"probe_failures", int64(0)}, field{"shipped_batches", slot})
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		return sh.append(lp, t.UnixNano(), ival(int64(r.IntN(2))), ival(int64(r.IntN(4000))), ival(int64(1000+r.IntN(1000)))), 1
+	}
 }
 
-func buildReach(r *rand.Rand, t time.Time) []point.Point {
-	return []point.Point{point.New("reachability", map[string]string{"target": "collector.trust.example:443"}, map[string]any{
-		"attempts": int64(60), "failures": int64(0), "loss_pct": 0.0, "rtt_avg_ms": around(r, 12, 3), "rtt_max_ms": around(r, 30, 10),
-		"outages": int64(0), "longest_outage_s": 0.0, "outage_ongoing": false, "ok": true, "result": "ok", "whoami_ok": true,
-	}, t)}
+func reachRun() AppendFunc {
+	sh := newShape("reachability", tags{"target": "collector.trust.example:443"},
+		field{"attempts", int64(60)}, field{"failures", int64(0)}, field{"loss_pct", 0.0}, field{"rtt_avg_ms", slot},
+		field{"rtt_max_ms", slot}, field{"outages", int64(0)}, field{"longest_outage_s", 0.0}, field{"outage_ongoing", false},
+		field{"ok", true}, field{"result", "ok"}, field{"whoami_ok", true})
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		return sh.append(lp, t.UnixNano(), fval(around(r, 12, 3)), fval(around(r, 30, 10))), 1
+	}
 }
 
-func buildCyber(r *rand.Rand, t time.Time) []point.Point {
+func cyberRun() AppendFunc {
 	checks := []string{"mgmt_exposure", "mgmt_cleartext", "snmp_community", "snmp_v3", "tls", "firmware", "mail_spf", "mail_dmarc", "malware", "mail_mta_sts"}
-	pts := make([]point.Point, 0, CyberChecks)
+	shapes := make([]*shape, CyberChecks)
 	for i := range CyberChecks {
-		finding := r.IntN(5) == 0
-		sev := "none"
-		if finding {
-			sev = "medium"
-		}
-		pts = append(pts, point.New("cyber", map[string]string{"check": checks[i%len(checks)], "target": fmt.Sprintf("sw-%02d", i+1), "vlan": "staff"},
-			map[string]any{"ok": true, "finding": finding, "severity": sev, "detail": "checked from the staff VLAN"}, t))
+		shapes[i] = newShape("cyber", tags{"check": checks[i%len(checks)], "target": fmt.Sprintf("sw-%02d", i+1), "vlan": "staff"},
+			field{"ok", true}, field{"finding", slot}, field{"severity", slot}, field{"detail", "checked from the staff VLAN"})
 	}
-	return pts
+	return func(lp []byte, r *rand.Rand, t time.Time) ([]byte, int) {
+		ns := t.UnixNano()
+		for _, sh := range shapes {
+			finding := r.IntN(5) == 0
+			sev := "none"
+			if finding {
+				sev = "medium"
+			}
+			lp = sh.append(lp, ns, bval(finding), sval(sev))
+		}
+		return lp, len(shapes)
+	}
 }

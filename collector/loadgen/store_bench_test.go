@@ -59,7 +59,10 @@ func BenchmarkStoreLoadMix(b *testing.B) {
 		if s == 0 {
 			now = now.Add(10 * time.Second)
 		}
-		pts := scheds[s].Due(now)
+		pts, err := scheds[s].Due(now)
+		if err != nil {
+			b.Fatal(err)
+		}
 		if len(pts) == 0 {
 			continue
 		}
