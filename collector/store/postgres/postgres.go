@@ -42,7 +42,7 @@ type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
 
-	// Rollup series ids by site, measurement, field and series; ids are
+	// Rollup series ids by site, measurement and series; ids are
 	// never deleted, so a cached one stays right.
 	sidMu    sync.Mutex
 	sidCache map[sidKey]int64

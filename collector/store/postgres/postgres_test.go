@@ -56,6 +56,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("PruneWhileWriting", testPruneWhileWriting)
 	t.Run("MigrateAgain", testMigrateAgain)
 	t.Run("MigrateConcurrent", testMigrateConcurrent)
+	t.Run("Migrate0004", testMigrate0004)
 	t.Run("NewerSchema", testNewerSchema)
 	t.Run("BadDSN", testBadDSN)
 	t.Run("TryLead", testTryLead)

@@ -347,8 +347,8 @@ func mergeExisting(ctx context.Context, tx pgx.Tx, ids []int64, bs []rollup.Buck
 		old := *b
 		old.Hist, old.Values, old.Other = nil, nil, 0
 		var sid int64
-		err := scanBucket(tx.QueryRow(ctx, `SELECT `+bucketColList+` FROM rollups_hourly WHERE sid = $1 AND start = $2 AND ok = $3 AND kind = $4`,
-			ids[i], toNS(b.Start), int16(b.OK), int16(b.Kind)), &sid, &old)
+		err := scanBucket(tx.QueryRow(ctx, `SELECT `+bucketColList+` FROM rollups_hourly WHERE sid = $1 AND start = $2 AND field = $3 AND ok = $4 AND kind = $5`,
+			ids[i], toNS(b.Start), pgText(b.Field), int16(b.OK), int16(b.Kind)), &sid, &old)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			continue

@@ -13,16 +13,16 @@ import (
 )
 
 type seriesRow struct {
-	measurement, field, series string
-	tags                       map[string]string
+	measurement, series string
+	tags                map[string]string
 }
 
 // sidsPerQuery bounds the ids in one array parameter.
 const sidsPerQuery = 1000
 
 // Rollups returns the buckets q selects, in rollup.Sort order. The series
-// are chosen first (site, measurement, field, tags), then their buckets
-// are read by series id and start, which the table's key orders.
+// are chosen first (site, measurement, tags), then their buckets are read
+// by series id and start, which the table's key orders, and field.
 func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Bucket, error) {
 	fail := func(err error) ([]rollup.Bucket, error) {
 		return nil, fmt.Errorf("postgres: rollups of %q %s/%s: %w", q.Site, q.Measurement, q.Field, err)
@@ -43,15 +43,22 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Buck
 	for id := range series {
 		ids = append(ids, id)
 	}
-	okCond := ""
+	cond := ""
+	if q.Field != "" {
+		cond = ` AND field = $4`
+	}
 	if q.OnlyOK {
-		okCond = ` AND ok = 1`
+		cond += ` AND ok = 1`
 	}
 	var out []rollup.Bucket
 	for len(ids) > 0 {
 		n := min(len(ids), sidsPerQuery)
+		args := []any{ids[:n], clampNS(q.From), clampNS(q.To)}
+		if q.Field != "" {
+			args = append(args, pgText(q.Field))
+		}
 		rows, err := s.pool.Query(ctx, `SELECT `+bucketColList+` FROM `+tbl+
-			` WHERE sid = ANY($1::int8[]) AND start >= $2 AND start < $3`+okCond, ids[:n], clampNS(q.From), clampNS(q.To))
+			` WHERE sid = ANY($1::int8[]) AND start >= $2 AND start < $3`+cond, args...)
 		ids = ids[n:]
 		if err != nil {
 			return fail(err)
@@ -64,7 +71,7 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Buck
 				return fail(err)
 			}
 			sr := series[sid]
-			b.Measurement, b.Field, b.Series, b.Tags = sr.measurement, sr.field, sr.series, sr.tags
+			b.Measurement, b.Series, b.Tags = sr.measurement, sr.series, sr.tags
 			out = append(out, b)
 		}
 		rows.Close()
@@ -76,8 +83,8 @@ func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]rollup.Buck
 	return out, nil
 }
 
-// seriesOf returns the series of q's site, measurement and field whose
-// tags match q.Tags, by id.
+// seriesOf returns the series of q's site and measurement whose tags
+// match q.Tags, by id.
 func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]seriesRow, error) {
 	var where strings.Builder
 	args := []any{pgText(q.Site)}
@@ -86,11 +93,7 @@ func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]se
 		args = append(args, pgText(q.Measurement))
 		fmt.Fprintf(&where, ` AND measurement = $%d`, len(args))
 	}
-	if q.Field != "" {
-		args = append(args, pgText(q.Field))
-		fmt.Fprintf(&where, ` AND field = $%d`, len(args))
-	}
-	rows, err := s.pool.Query(ctx, `SELECT id, measurement, field, series, tags FROM rollup_series WHERE `+where.String(), args...)
+	rows, err := s.pool.Query(ctx, `SELECT id, measurement, series, tags FROM rollup_series WHERE `+where.String(), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +104,7 @@ func (s *Store) seriesOf(ctx context.Context, q store.RollupQuery) (map[int64]se
 	for rows.Next() {
 		var id int64
 		var sr seriesRow
-		if err := rows.Scan(&id, &sr.measurement, &sr.field, &sr.series, &tagsJS); err != nil {
+		if err := rows.Scan(&id, &sr.measurement, &sr.series, &tagsJS); err != nil {
 			return nil, err
 		}
 		if sr.tags, err = d.DecodeTags(tagsJS); err != nil {

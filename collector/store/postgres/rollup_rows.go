@@ -14,10 +14,11 @@ import (
 // This file maps buckets to rows: series ids, the bucket columns, and the
 // array upsert shared by rollup, merge and WriteRollups.
 
-type sidKey struct{ site, measurement, field, series string }
+// sidKey names a rollup series: a series of a site, whatever its fields.
+type sidKey struct{ site, measurement, series string }
 
 func keyOf(b *rollup.Bucket) sidKey {
-	return sidKey{pgText(b.Site), pgText(b.Measurement), pgText(b.Field), pgText(b.Series)}
+	return sidKey{pgText(b.Site), pgText(b.Measurement), pgText(b.Series)}
 }
 
 // table names the bucket table of a resolution.
@@ -42,6 +43,11 @@ func (s *Store) sids(ctx context.Context, tx pgx.Tx, bs []rollup.Bucket) (ids []
 	var c rowcodec.Codec
 	for i := range bs {
 		k := keyOf(&bs[i])
+		// A series' buckets (a field, class and kind each) come together.
+		if i > 0 && k == keyOf(&bs[i-1]) {
+			ids[i] = ids[i-1]
+			continue
+		}
 		s.sidMu.Lock()
 		id, ok := s.sidCache[k]
 		s.sidMu.Unlock()
@@ -55,14 +61,14 @@ func (s *Store) sids(ctx context.Context, tx pgx.Tx, bs []rollup.Bucket) (ids []
 		// Insert, or find the row another writer made: ON CONFLICT DO
 		// NOTHING returns no row then.
 		err := tx.QueryRow(ctx, `WITH ins AS (
-				INSERT INTO rollup_series(site, measurement, field, series, tags) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (site, measurement, field, series) DO NOTHING RETURNING id)
+				INSERT INTO rollup_series(site, measurement, series, tags) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (site, measurement, series) DO NOTHING RETURNING id)
 			SELECT id FROM ins UNION ALL
-			SELECT id FROM rollup_series WHERE site = $1 AND measurement = $2 AND field = $3 AND series = $4
+			SELECT id FROM rollup_series WHERE site = $1 AND measurement = $2 AND series = $3
 			LIMIT 1`,
-			k.site, k.measurement, k.field, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
+			k.site, k.measurement, k.series, c.TagsJSON(bs[i].Tags)).Scan(&id)
 		if err != nil {
-			return nil, nil, fmt.Errorf("series %s %s: %w", k.series, k.field, err)
+			return nil, nil, fmt.Errorf("series %s: %w", k.series, err)
 		}
 		created[k] = id
 		ids[i] = id
@@ -84,10 +90,11 @@ func (s *Store) cacheSIDs(created map[sidKey]int64) {
 	}
 }
 
-const bucketColList = `sid, start, ok, kind, count, min, max, sum, last_num, last_text, last_time, dist`
+const bucketColList = `sid, start, field, ok, kind, count, min, max, sum, last_num, last_text, last_time, dist`
 
 type bucketKey struct {
 	sid, start int64
+	field      string
 	ok, kind   int16
 }
 
@@ -103,12 +110,12 @@ func upsert(ctx context.Context, tx pgx.Tx, tbl string, ids []int64, bs []rollup
 		sid, start, count, lastTime []int64
 		ok, kind                    []int16
 		mn, mx, sum, lastNum        []float64
-		lastText                    []string
+		field, lastText             []string
 		dist                        [][]byte
 	)
 	for i := range bs {
 		b := &bs[i]
-		k := bucketKey{ids[i], toNS(b.Start), int16(b.OK), int16(b.Kind)}
+		k := bucketKey{ids[i], toNS(b.Start), pgText(b.Field), int16(b.OK), int16(b.Kind)}
 		var lastN float64
 		var lastT string
 		if b.Kind == rollup.Number {
@@ -123,17 +130,17 @@ func upsert(ctx context.Context, tx pgx.Tx, tbl string, ids []int64, bs []rollup
 			continue
 		}
 		at[k] = len(sid)
-		sid, start, ok, kind = append(sid, k.sid), append(start, k.start), append(ok, k.ok), append(kind, k.kind)
+		sid, start, field, ok, kind = append(sid, k.sid), append(start, k.start), append(field, k.field), append(ok, k.ok), append(kind, k.kind)
 		count, mn, mx, sum = append(count, b.Count), append(mn, b.Min), append(mx, b.Max), append(sum, b.Sum)
 		lastNum, lastText, lastTime, dist = append(lastNum, lastN), append(lastText, lastT), append(lastTime, toNS(b.LastTime)), append(dist, d)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO `+tbl+` (`+bucketColList+`)
-		SELECT * FROM unnest($1::int8[], $2::int8[], $3::int2[], $4::int2[], $5::int8[], $6::float8[], $7::float8[],
-			$8::float8[], $9::float8[], $10::text[], $11::int8[], $12::bytea[])
-		ON CONFLICT (sid, start, ok, kind) DO UPDATE SET count = EXCLUDED.count, min = EXCLUDED.min, max = EXCLUDED.max,
+		SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::int2[], $5::int2[], $6::int8[], $7::float8[], $8::float8[],
+			$9::float8[], $10::float8[], $11::text[], $12::int8[], $13::bytea[])
+		ON CONFLICT (sid, start, field, ok, kind) DO UPDATE SET count = EXCLUDED.count, min = EXCLUDED.min, max = EXCLUDED.max,
 			sum = EXCLUDED.sum, last_num = EXCLUDED.last_num, last_text = EXCLUDED.last_text,
 			last_time = EXCLUDED.last_time, dist = EXCLUDED.dist`,
-		sid, start, ok, kind, count, mn, mx, sum, lastNum, lastText, lastTime, dist)
+		sid, start, field, ok, kind, count, mn, mx, sum, lastNum, lastText, lastTime, dist)
 	if err != nil {
 		return fmt.Errorf("%s: %w", tbl, err)
 	}
@@ -141,14 +148,14 @@ func upsert(ctx context.Context, tx pgx.Tx, tbl string, ids []int64, bs []rollup
 }
 
 // scanBucket reads the columns of bucketColList into sid and b, whose Res
-// must be set.
+// must be set; the series' names are the caller's to fill in.
 func scanBucket(sc interface{ Scan(...any) error }, sid *int64, b *rollup.Bucket) error {
 	var start, lastTime int64
 	var ok, kind int16
 	var lastNum float64
 	var lastText string
 	var dist []byte
-	if err := sc.Scan(sid, &start, &ok, &kind, &b.Count, &b.Min, &b.Max, &b.Sum, &lastNum, &lastText, &lastTime, &dist); err != nil {
+	if err := sc.Scan(sid, &start, &b.Field, &ok, &kind, &b.Count, &b.Min, &b.Max, &b.Sum, &lastNum, &lastText, &lastTime, &dist); err != nil {
 		return err
 	}
 	b.Start, b.LastTime = fromNS(start), fromNS(lastTime)
