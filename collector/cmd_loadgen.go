@@ -39,6 +39,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	drain := fs.Duration("drain", 0, "after --duration, how long queued batches may still be sent (0: --batch-every and 10s, as each school sends its last batch at its own next shipping time)")
 	progress := fs.Duration("progress", 5*time.Second, "print progress this often")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")
+	switches := fs.Int("switches", loadgen.Switches, "switches each school polls (50 points a minute each; 5 make the 300 points a minute of a small school)")
 	done, err := c.load(args, stdout)
 	if err != nil || done {
 		return err
@@ -54,6 +55,9 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *schools < 1 || *speedup <= 0 || *duration < 0 || (*duration == 0 && !*setupFlag) {
 		return fmt.Errorf("--schools, --speedup and --duration must be positive")
+	}
+	if *switches < 0 || *switches > 99 {
+		return fmt.Errorf("--switches must be between 0 and 99, not %d", *switches)
 	}
 	path := *agentsPath
 	if path == "" {
@@ -77,9 +81,10 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *duration == 0 {
 		return nil // --setup only
 	}
+	mix := loadgen.MixOf(*switches)
 	fmt.Fprintf(stderr, "loadgen: %d schools (%.0f points each a minute at real intervals), speed-up %g, for %s, to %s\n",
-		*schools, loadgen.TotalPerMinute(loadgen.Mix()), *speedup, *duration, strings.Join(urls, ", "))
-	o := loadgen.Options{Collectors: urls, Agents: agents[:*schools], Speedup: *speedup, Duration: *duration,
+		*schools, loadgen.TotalPerMinute(mix), *speedup, *duration, strings.Join(urls, ", "))
+	o := loadgen.Options{Collectors: urls, Agents: agents[:*schools], Speedup: *speedup, Duration: *duration, Mix: mix,
 		BatchEvery: *batchEvery, Concurrency: *concurrency, Drain: *drain, Progress: stderr, ProgressEvery: *progress,
 		Seed: uint64(time.Now().UnixNano())}
 	r, err := loadgen.Run(ctx, o)

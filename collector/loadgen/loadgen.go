@@ -112,7 +112,9 @@ type Options struct {
 	Progress      io.Writer
 	ProgressEvery time.Duration
 	Seed          uint64
-	Client        *http.Client
+	// Mix is what each school sends (default Mix()).
+	Mix    []Source
+	Client *http.Client
 }
 
 // Result sums a run up.
@@ -371,7 +373,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		sem = make(chan struct{}, o.Concurrency)
 	}
 	c := &counters{errors: map[string]int64{}}
-	mix := Mix()
+	mix := o.Mix
+	if mix == nil {
+		mix = Mix()
+	}
 	start := time.Now()
 	end := start.Add(o.Duration)
 	genCtx, stopGen := context.WithDeadline(ctx, end)

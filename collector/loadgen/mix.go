@@ -42,9 +42,16 @@ const (
 	CyberChecks     = 20
 )
 
-// Mix is a real school's sources at their real intervals. Their series
-// are rendered here, once for all the schools that share the mix.
-func Mix() []Source {
+// Mix is a real school's sources at their real intervals: a secondary
+// with Switches switches.
+func Mix() []Source { return MixOf(Switches) }
+
+// MixOf is Mix for a school with this many switches (0 or more), the bulk
+// of its points: 50 a switch a minute, 50 for the rest of the school. Five
+// switches make the small school, 300 points a minute, 5 a
+// second. Their series are rendered here, once for all the schools that
+// share the mix.
+func MixOf(switches int) []Source {
 	var m []Source
 	add := func(name string, every time.Duration, counts map[string]int, a AppendFunc) {
 		m = append(m, Source{Name: name, Every: every, Append: a, Counts: counts})
@@ -53,7 +60,7 @@ func Mix() []Source {
 	add("dns", 5*time.Minute, map[string]int{"dns": DNSNames}, dnsRun())
 	add("http", 5*time.Minute, map[string]int{"http": HTTPTargets}, httpRun())
 	add("throughput", ThroughputEvery, map[string]int{"throughput": 2}, throughputRun())
-	for i := 1; i <= Switches; i++ {
+	for i := 1; i <= switches; i++ {
 		dev := fmt.Sprintf("sw-%02d", i)
 		add("snmp "+dev, time.Minute, map[string]int{"snmp_device": 1, "snmp_if": PortsPerSw, "snmp_poe": 1}, switchRun(dev))
 	}

@@ -201,3 +201,19 @@ func TestKeptUp(t *testing.T) {
 		}
 	}
 }
+
+// MixOf scales a school by its switches, 50 points a minute each: five
+// make the small school of about 300 points a minute.
+func TestMixOfSwitches(t *testing.T) {
+	full, small, none := TotalPerMinute(Mix()), TotalPerMinute(MixOf(5)), TotalPerMinute(MixOf(0))
+	// Sums of rates over a map: equal to within rounding.
+	if math.Abs(full-none-20*(PortsPerSw+2)) > 1e-6 || math.Abs(small-none-5*(PortsPerSw+2)) > 1e-6 {
+		t.Errorf("points a minute: 20 switches %.1f, 5 %.1f, none %.1f; want 50 a switch", full, small, none)
+	}
+	if small < 290 || small > 310 {
+		t.Errorf("a school of 5 switches sends %.1f points a minute, want about 300", small)
+	}
+	if PerMinute(MixOf(0))["snmp_if"] != 0 {
+		t.Error("a school without switches sends snmp_if points")
+	}
+}
