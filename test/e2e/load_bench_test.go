@@ -219,10 +219,11 @@ func TestBenchLoad(t *testing.T) {
 }
 
 // raiseFileLimit lets the collectors and load generators this process
-// starts hold a connection a school, as a collector under systemd can
-// (its default hard limit is 524,288 open files): tens of thousands of
-// schools' keep-alive connections pass a shell's usual 20,000 or 1,024.
-// Only root may raise the hard limit; others keep theirs, and say so.
+// starts hold as many connections as a collector under systemd may (its
+// default hard limit is 524,288 open files): at a level of tens of
+// thousands of schools past what the collector carries, the POSTs in
+// flight at once can pass a shell's usual 20,000 or 1,024. Only root may
+// raise the hard limit; others keep theirs, and say so.
 func raiseFileLimit(t *testing.T) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
