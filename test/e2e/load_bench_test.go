@@ -251,7 +251,7 @@ func raiseFileLimit(t *testing.T) {
 		return
 	}
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}); err != nil {
-		t.Logf("open files limit stays %d (raising it to %d: %v): levels past about %d schools will run out", lim.Max, want, err, lim.Max/2)
+		t.Logf("open files limit stays %d (raising it to %d: %v): a level far past what the collectors carry may run out", lim.Max, want, err)
 	}
 }
 
