@@ -37,13 +37,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Each step of a stop is logged with how long it took, so a stop that
 	// outlasts a service manager's timeout names the step that held it.
-	stopping := time.Now()
+	var stopping time.Time // set when a stop begins; zero if serving failed first
 	defer func() {
 		began := time.Now()
 		if err := st.Close(); err != nil {
 			log.Error("closing store", "err", err)
 		}
-		log.Info("store closed", "took", time.Since(began).Round(time.Millisecond), "stop_took", time.Since(stopping).Round(time.Millisecond))
+		attrs := []any{"took", time.Since(began).Round(time.Millisecond)}
+		if !stopping.IsZero() {
+			attrs = append(attrs, "stop_took", time.Since(stopping).Round(time.Millisecond))
+		}
+		log.Info("store closed", attrs...)
 	}()
 	cat, err := catalogueWithPolicy(cfg.Standards.Policy)
 	if err != nil {

@@ -41,13 +41,15 @@ func (s *Store) sids(ctx context.Context, tx pgx.Tx, bs []rollup.Bucket) (ids []
 	ids = make([]int64, len(bs))
 	created = map[sidKey]int64{}
 	var c rowcodec.Codec
+	var prev sidKey
 	for i := range bs {
 		k := keyOf(&bs[i])
 		// A series' buckets (a field, class and kind each) come together.
-		if i > 0 && k == keyOf(&bs[i-1]) {
+		if i > 0 && k == prev {
 			ids[i] = ids[i-1]
 			continue
 		}
+		prev = k
 		s.sidMu.Lock()
 		id, ok := s.sidCache[k]
 		s.sidMu.Unlock()

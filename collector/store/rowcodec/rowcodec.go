@@ -245,8 +245,9 @@ func (d *Decoder) DecodeFields(js []byte) (map[string]any, error) {
 }
 
 // Samples reads a fields column as rollup samples, into dst (reused), in
-// the column's order and without a map: the rollups' path. Field and Text
-// point into js, or into memory of the decoder's, until the next call.
+// the column's order (by name where it falls back to DecodeFields) and
+// without a map: the rollups' path. Field and Text point into js, or into
+// memory of the decoder's, until the next call.
 func (d *Decoder) Samples(js []byte, dst []rollup.Sample) ([]rollup.Sample, error) {
 	if out, ok := fastSamples(js, dst[:0]); ok {
 		return out, nil

@@ -52,13 +52,15 @@ func (s *Store) sids(ctx context.Context, tx *sql.Tx, bs []rollup.Bucket) (ids [
 	}()
 	s.sidMu.Lock()
 	defer s.sidMu.Unlock()
+	var prev sidKey
 	for i := range bs {
 		k := keyOf(&bs[i])
 		// A series' buckets (a field, class and kind each) come together.
-		if i > 0 && k == keyOf(&bs[i-1]) {
+		if i > 0 && k == prev {
 			ids[i] = ids[i-1]
 			continue
 		}
+		prev = k
 		if id, ok := s.sidCache[k]; ok {
 			ids[i] = id
 			continue
